@@ -1,0 +1,8 @@
+"""``python -m ukws``."""
+
+from __future__ import annotations
+
+from ukws.cli import main
+
+if __name__ == "__main__":
+    main()

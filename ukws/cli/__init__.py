@@ -1,0 +1,71 @@
+"""The ``ukws`` command line: parses options, calls one core function, renders its result."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ukws import __version__
+from ukws.cli import common
+
+app = typer.Typer(
+    name="ukws",
+    help="Workspace manager for Unikraft unikernels.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"ukws {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global(
+    directory: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+        typer.Option("-C", help="Run as if ukws was started in DIR.", metavar="DIR"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="Say more (repeatable).")] = 0,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Workspace manager for Unikraft unikernels."""
+    if directory is not None:
+        target = directory if directory.is_absolute() else Path(os.getcwd()) / directory
+        if not target.is_dir():
+            common.fail(f"-C {directory}: no such directory", common.EXIT_USAGE)
+        common.STATE.cwd = target.resolve()
+    common.STATE.verbosity = -1 if quiet else verbose
+
+
+def _register() -> None:
+    # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
+    from ukws.cli import manifest_cmds, resolve_cmds, workspace_cmds
+
+    manifest_cmds.register(app)
+    workspace_cmds.register(app)
+    resolve_cmds.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: usage errors exit 2, interrupts 130."""
+    try:
+        app(prog_name="ukws")
+    except KeyboardInterrupt:
+        common.err("interrupted")
+        sys.exit(common.EXIT_INTERRUPTED)

@@ -1,0 +1,65 @@
+"""The error hierarchy. Every error a user can cause derives from :class:`UkwsError`.
+
+The CLI maps them to exit codes in one place: :class:`UsageError` is 2, every other
+:class:`UkwsError` is 1. Each error renders as one or more single lines, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    """Where a value came from: a file and a 1-based line (0 when unknown)."""
+
+    file: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """One thing wrong with an input, with the place it was found."""
+
+    loc: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.loc}: {self.message}"
+
+
+class UkwsError(Exception):
+    """Root of every error a user can cause; its lines are printed, one per line, on stderr."""
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+class UsageError(UkwsError):
+    """The command line itself is wrong (exit code 2)."""
+
+
+class ManifestError(UkwsError):
+    """One or more problems in a manifest; all of them are reported together."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class WorkspaceError(UkwsError):
+    """The workspace is missing, damaged, or cannot do what was asked."""
+
+
+class GitError(UkwsError):
+    """A git operation failed; the message names the project and what to do."""
+
+
+class ResolveError(UkwsError):
+    """No set of versions satisfies every constraint, or a dependency cannot be found."""
