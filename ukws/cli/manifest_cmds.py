@@ -1,9 +1,132 @@
-"""Commands that only read manifests: ``manifest``, ``manifest validate``, ``list``."""
+"""Commands that only read manifests: ``manifest``, ``manifest validate``, ``list``.
+
+They work on a manifest given with ``-m FILE`` (a path or the name of a shipped manifest) and,
+without ``-m``, on the manifest of the workspace around the current directory.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
 import typer
+
+from ukws.cli import common
+
+if TYPE_CHECKING:
+    from ukws.manifest.model import Manifest
+
+ManifestOpt = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option("-m", "--manifest", help="A manifest file, or the name of a shipped manifest.", metavar="FILE"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+GroupsOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("-g", "--groups", help="Group selectors, e.g. 'default,-notdefault'.", metavar="GROUPS"),
+]
+
+
+def load_manifest(name: str | None) -> Manifest:
+    """The manifest named by ``-m``, or the workspace's."""
+    from ukws.errors import UsageError, WorkspaceError
+    from ukws.manifest import load
+    from ukws.shipped import find_manifest, shipped_names
+
+    if name is not None:
+        path = find_manifest(name, common.STATE.cwd)
+        if path is None:
+            raise UsageError(f"-m {name}: no such file, and no shipped manifest of that name "
+                             f"(shipped: {', '.join(shipped_names())})")
+        given = Path(name)
+        from_cwd = (given if given.is_absolute() else common.STATE.cwd / given).is_file()
+        return load(path, display=name if from_cwd else str(path))
+    try:
+        from ukws import workspace
+    except ImportError:  # pragma: no cover - the workspace module ships with ukws
+        raise WorkspaceError("not inside a ukws workspace: pass -m FILE") from None
+    ws = workspace.find_workspace(common.STATE.cwd)
+    return workspace.load_workspace_manifest(ws, groups=None)
+
+
+manifest_app = typer.Typer(
+    help="Print the effective manifest (includes and local manifests merged), or validate files.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@manifest_app.callback()
+def manifest_show(
+    ctx: typer.Context,
+    manifest: ManifestOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the effective manifest as XML (or JSON)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    m = common.run(lambda: load_manifest(manifest))
+    if as_json:
+        common.emit_json(m)
+        return
+    from ukws.manifest import write
+
+    sys.stdout.write(write(m).decode("utf-8"))
+
+
+@manifest_app.command("validate")
+def manifest_validate(
+    files: Annotated[list[Path], typer.Argument(help="Manifest files to check.", metavar="FILE...")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check manifest files without a workspace; every problem is printed as FILE:LINE: message."""
+    from ukws.errors import ManifestError
+    from ukws.manifest import load
+
+    results: list[dict[str, object]] = []
+    failed = False
+    for f in files:
+        path = common.resolve_dir(f)
+        try:
+            m = load(path, display=str(f))
+        except ManifestError as e:
+            failed = True
+            results.append({"file": str(f), "ok": False, "problems": e.lines()})
+            if not as_json:
+                for line in e.lines():
+                    common.err(line)
+            continue
+        results.append({"file": str(f), "ok": True, "projects": len(m.projects), "problems": []})
+        if not as_json:
+            common.info(f"{f}: ok ({len(m.projects)} projects)")
+    if as_json:
+        common.emit_json(results)
+    if failed:
+        raise typer.Exit(common.EXIT_FAILURE)
+
+
+def list_cmd(
+    manifest: ManifestOpt = None,
+    groups: GroupsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the projects: name, path, URL, revision, groups and role."""
+    from ukws.listing import list_projects
+
+    m = common.run(lambda: load_manifest(manifest))
+    rows = list_projects(m, groups)
+    if as_json:
+        common.emit_json(rows)
+        return
+    width = max((len(r.path) for r in rows), default=0)
+    for r in rows:
+        role = f" [{r.role}]" if r.role else ""
+        groups_text = f" ({','.join(r.groups)})" if r.groups else ""
+        sys.stdout.write(f"{r.path:<{width}}  {r.name}  {r.revision}  {r.url}{role}{groups_text}\n")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.add_typer(manifest_app, name="manifest")
+    app.command("list")(list_cmd)

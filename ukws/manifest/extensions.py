@@ -1,0 +1,189 @@
+"""ukws's own manifest data, kept under the ``x-`` prefix that repo leaves to users.
+
+On ``<project>`` (and ``<extend-project>``): ``x-role``, ``x-tags``, ``x-version``, and the child
+elements ``<x-requires>`` and ``<x-app>`` (with ``<x-patch>`` and ``<x-target>``). At the top
+level: ``<x-ukws library-policy=...>``. Elements are validated against the shipped RELAX NG
+schema; attribute values (roles, specifiers, paths) are checked here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from ukws.errors import Location, Problem
+from ukws.manifest.model import (
+    DEFAULT_TAG_PATTERN,
+    AppSpec,
+    LibraryPolicy,
+    Patch,
+    Project,
+    Requirement,
+    Role,
+    Target,
+)
+from ukws.manifest.paths import check_path
+
+TOP_ELEMENT = "x-ukws"
+_ROLES = ", ".join(r.value for r in Role)
+
+
+@functools.cache
+def _schema() -> etree.RelaxNG:
+    text = resources.files("ukws.manifest").joinpath("schema/ukws-extensions.rng").read_bytes()
+    return etree.RelaxNG(etree.fromstring(text))
+
+
+def _validate(el: etree._Element, file: str, problems: list[Problem]) -> bool:
+    """Validate one x- element (a detached copy, so line numbers are kept) against the schema."""
+    schema = _schema()
+    if schema.validate(el):
+        return True
+    for entry in schema.error_log:
+        line = entry.line if entry.line and entry.line > 0 else el.sourceline or 0
+        problems.append(Problem(loc=Location(file=file, line=line), message=f"<{el.tag}>: {entry.message}"))
+    return False
+
+
+def check_specifier(value: str) -> str | None:
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        return f"'{value}' is not a PEP 440 version specifier (e.g. '>=0.13,<0.14')"
+    return None
+
+
+def check_tag_pattern(value: str) -> str | None:
+    if value.count("{version}") != 1:
+        return f"tag pattern '{value}' must contain '{{version}}' exactly once"
+    return None
+
+
+def project_extensions(
+    el: etree._Element, file: str, problems: list[Problem], project: str, *, only_given: bool = False
+) -> dict[str, Any]:
+    """The extension fields of a ``<project>`` (all of them, defaults included) or of an
+    ``<extend-project>`` (``only_given``: just those it sets)."""
+    fields: dict[str, Any] = {}
+    loc = Location(file=file, line=el.sourceline or 0)
+    role = el.get("x-role")
+    if role is not None:
+        try:
+            fields["role"] = Role(role)
+        except ValueError:
+            problems.append(Problem(loc=loc, message=f"project {project}: x-role=\"{role}\": expected one of {_ROLES}"))
+    tags = el.get("x-tags")
+    if tags is not None:
+        if why := check_tag_pattern(tags):
+            problems.append(Problem(loc=loc, message=f"project {project}: x-tags: {why}"))
+        else:
+            fields["tag_pattern"] = tags
+    version = el.get("x-version")
+    if version is not None:
+        if why := check_specifier(version):
+            problems.append(Problem(loc=loc, message=f"project {project}: x-version: {why}"))
+        else:
+            fields["version"] = version
+    requires: list[Requirement] = []
+    app: AppSpec | None = None
+    for child in el:
+        if child.tag == "x-requires":
+            if req := _requirement(child, file, problems, project):
+                requires.append(req)
+        elif child.tag == "x-app":
+            if app is not None:
+                problems.append(Problem(loc=Location(file=file, line=child.sourceline or 0),
+                                        message=f"project {project}: only one <x-app> is allowed"))
+            else:
+                app = _app(child, file, problems, project)
+    if requires:
+        fields["requires"] = tuple(requires)
+    if app is not None:
+        fields["app"] = app
+    if not only_given:
+        fields.setdefault("tag_pattern", DEFAULT_TAG_PATTERN)
+    return fields
+
+
+def _requirement(el: etree._Element, file: str, problems: list[Problem], project: str) -> Requirement | None:
+    if not _validate(el, file, problems):
+        return None
+    loc = Location(file=file, line=el.sourceline or 0)
+    spec = el.get("version", "")
+    if why := check_specifier(spec):
+        problems.append(Problem(loc=loc, message=f"project {project}: <x-requires>: {why}"))
+        return None
+    return Requirement(project=el.get("project", ""), specifier=spec, loc=loc)
+
+
+def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -> AppSpec | None:
+    if not _validate(el, file, problems):
+        return None
+    loc = Location(file=file, line=el.sourceline or 0)
+    ok = True
+    subdir = (el.get("subdir") or "").strip("/")
+    if subdir and (why := check_path(subdir)):
+        problems.append(Problem(loc=loc, message=f"project {project}: <x-app subdir=\"{subdir}\">: {why}"))
+        ok = False
+    patches: list[Patch] = []
+    targets: list[Target] = []
+    for child in el:
+        cloc = Location(file=file, line=child.sourceline or 0)
+        if child.tag == "x-patch":
+            path = child.get("path", "")
+            if why := check_path(path):
+                problems.append(Problem(loc=cloc, message=f"project {project}: <x-patch path=\"{path}\">: {why}"))
+                ok = False
+                continue
+            patches.append(Patch(path=path, sha256=child.get("sha256", ""), loc=cloc))
+        elif child.tag == "x-target":
+            defconfig = child.get("defconfig") or None
+            if defconfig and (why := check_path(defconfig)):
+                problems.append(
+                    Problem(loc=cloc, message=f"project {project}: <x-target defconfig=\"{defconfig}\">: {why}")
+                )
+                ok = False
+                continue
+            targets.append(
+                Target(
+                    plat=child.get("plat", ""),
+                    arch=child.get("arch", ""),
+                    defconfig=defconfig,
+                    name=child.get("name") or None,
+                    loc=cloc,
+                )
+            )
+    labels = [t.label for t in targets]
+    for label in sorted({x for x in labels if labels.count(x) > 1}):
+        problems.append(Problem(loc=loc, message=f"project {project}: two <x-target> are named '{label}'"))
+        ok = False
+    if not ok:
+        return None
+    libraries = tuple((el.get("libraries") or "").replace(",", " ").split())
+    return AppSpec(subdir=subdir, libraries=libraries, patches=tuple(patches), targets=tuple(targets), loc=loc)
+
+
+def top_level(el: etree._Element, file: str, problems: list[Problem]) -> LibraryPolicy:
+    if not _validate(el, file, problems):
+        return LibraryPolicy.LOCKSTEP
+    return LibraryPolicy(el.get("library-policy", LibraryPolicy.LOCKSTEP.value))
+
+
+def check_references(projects: Sequence[Project], problems: list[Problem]) -> None:
+    """Every project that ``<x-requires>`` or ``<x-app libraries>`` names must exist."""
+    known = {p.name for p in projects} | {p.path for p in projects}
+    for p in projects:
+        for req in p.requires:
+            if req.project not in known:
+                problems.append(Problem(loc=req.loc, message=f"project {p.name}: <x-requires> names unknown "
+                                        f"project '{req.project}'"))
+        if p.app is not None:
+            for lib in p.app.libraries:
+                if lib not in known:
+                    problems.append(Problem(loc=p.app.loc, message=f"project {p.name}: <x-app libraries> names "
+                                            f"unknown project '{lib}'"))

@@ -1,0 +1,40 @@
+"""Group selection with repo's semantics.
+
+A selector list such as ``default,-notdefault,name:foo`` is read left to right; an entry selects a
+project that has that group, an entry with a leading ``-`` deselects it, and the last entry that
+matches wins. An empty selector list means ``default``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from ukws.manifest.model import Manifest, Project
+
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def parse_selectors(selectors: str | None) -> tuple[str, ...]:
+    items = tuple(s for s in _SPLIT.split(selectors or "") if s)
+    return items or ("default",)
+
+
+def matches_groups(project: Project, selectors: str | tuple[str, ...] | None) -> bool:
+    items = selectors if isinstance(selectors, tuple) else parse_selectors(selectors)
+    groups = project.all_groups()
+    matched = False
+    for item in items:
+        if item.startswith("-"):
+            if item[1:] in groups:
+                matched = False
+        elif item in groups:
+            matched = True
+    return matched
+
+
+def select_groups(manifest: Manifest, selectors: str | None) -> Manifest:
+    """The manifest with only the projects the selector list selects."""
+    items = parse_selectors(selectors)
+    kept = tuple(p for p in manifest.projects if matches_groups(p, items))
+    return dataclasses.replace(manifest, projects=kept)
