@@ -28,7 +28,24 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
+        return f"{self.loc}: {printable(self.message)}"
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters and invisible format characters are escaped."""
+    out: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif code < 0x20 or code == 0x7F or 0x200B <= code <= 0x200F or 0x202A <= code <= 0x202E \
+                or 0x2066 <= code <= 0x206F or code == 0xFEFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 class UkwsError(Exception):

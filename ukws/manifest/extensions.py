@@ -9,6 +9,7 @@ schema; attribute values (roles, specifiers, paths) are checked here.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -111,9 +112,12 @@ def project_extensions(
 
 
 def _requirement(el: etree._Element, file: str, problems: list[Problem], project: str) -> Requirement | None:
+    loc = Location(file=file, line=el.sourceline or 0)
+    if not el.get("project"):
+        problems.append(Problem(loc=loc, message=f"project {project}: <x-requires> needs a project attribute"))
+        return None
     if not _validate(el, file, problems):
         return None
-    loc = Location(file=file, line=el.sourceline or 0)
     spec = el.get("version", "")
     if why := check_specifier(spec):
         problems.append(Problem(loc=loc, message=f"project {project}: <x-requires>: {why}"))
@@ -121,11 +125,13 @@ def _requirement(el: etree._Element, file: str, problems: list[Problem], project
     return Requirement(project=el.get("project", ""), specifier=spec, loc=loc)
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_WORD = re.compile(r"^[A-Za-z0-9_]+$")
+
+
 def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -> AppSpec | None:
-    if not _validate(el, file, problems):
-        return None
     loc = Location(file=file, line=el.sourceline or 0)
-    ok = True
+    ok = _check_app_children(el, file, problems, project) and _validate(el, file, problems)
     subdir = (el.get("subdir") or "").strip("/")
     if subdir and (why := check_path(subdir)):
         problems.append(Problem(loc=loc, message=f"project {project}: <x-app subdir=\"{subdir}\">: {why}"))
@@ -168,7 +174,45 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -
     return AppSpec(subdir=subdir, libraries=libraries, patches=tuple(patches), targets=tuple(targets), loc=loc)
 
 
+def _check_app_children(el: etree._Element, file: str, problems: list[Problem], project: str) -> bool:
+    """Clear messages for the mistakes the schema would report obscurely."""
+    ok = True
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        cloc = Location(file=file, line=child.sourceline or 0)
+
+        def bad(message: str, cloc: Location = cloc) -> None:
+            nonlocal ok
+            ok = False
+            problems.append(Problem(loc=cloc, message=f"project {project}: {message}"))
+
+        if child.tag == "x-patch":
+            if not child.get("path"):
+                bad("<x-patch> needs a path attribute")
+            sha = child.get("sha256")
+            if sha is None:
+                bad("<x-patch> needs a sha256 attribute (64 lowercase hex digits)")
+            elif not _SHA256.match(sha):
+                bad(f"<x-patch sha256=\"{sha}\">: expected 64 lowercase hex digits")
+        elif child.tag == "x-target":
+            for attr in ("plat", "arch"):
+                value = child.get(attr)
+                if value is None:
+                    bad(f"<x-target> needs the {attr} attribute")
+                elif not _WORD.match(value):
+                    bad(f"<x-target {attr}=\"{value}\">: letters, digits and '_' only")
+        else:
+            bad(f"<{child.tag}> is not allowed inside <x-app> (use <x-patch> and <x-target>)")
+    return ok
+
+
 def top_level(el: etree._Element, file: str, problems: list[Problem]) -> LibraryPolicy:
+    policy = el.get("library-policy", LibraryPolicy.LOCKSTEP.value)
+    if policy not in {p.value for p in LibraryPolicy}:
+        problems.append(Problem(loc=Location(file=file, line=el.sourceline or 0),
+                                message=f"<x-ukws library-policy=\"{policy}\">: expected lockstep or independent"))
+        return LibraryPolicy.LOCKSTEP
     if not _validate(el, file, problems):
         return LibraryPolicy.LOCKSTEP
     return LibraryPolicy(el.get("library-policy", LibraryPolicy.LOCKSTEP.value))

@@ -726,13 +726,15 @@ def load(
     local_manifests: Path | None = None,
     manifest_url: str | None = None,
     display: str | None = None,
+    local_display: str | None = None,
 ) -> Manifest:
     """Load the manifest at ``path`` (with its includes, then the local manifests) into the
     effective model. Raises :class:`ManifestError` listing every problem found.
 
     ``manifest_url`` is the URL of the manifest repository, against which relative remote fetch
     URLs resolve; without it they resolve against the manifest file's directory.
-    ``display`` is how the file is named in messages (default: ``path`` as given).
+    ``display`` is how the file is named in messages (default: ``path`` as given), and
+    ``local_display`` how the local manifests folder is (default: as given).
     """
     shown = display or str(path)
     include_root = path.parent
@@ -742,7 +744,8 @@ def load(
     if local_manifests is not None and local_manifests.is_dir():
         for local in sorted(local_manifests.glob("*.xml")):
             lkey = os.path.normpath(str(local.resolve()))
-            nodes.extend(loader.read(local, str(local), local_manifests, (), None, (lkey,), None))
+            shown_local = os.path.join(local_display or str(local_manifests), local.name)
+            nodes.extend(loader.read(local, shown_local, local_manifests, (), None, (lkey,), None))
     manifest = _process(loader, nodes, shown)
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))
