@@ -45,11 +45,13 @@ def join_fetch(base: str, manifest_url: str | None, manifest_dir: Path) -> str:
     if _SCHEME.match(url) or _SCP.match(url) or url.startswith("/"):
         return url
     anchor = manifest_dir.resolve().as_uri() + "/manifest" if manifest_url is None else manifest_url.rstrip("/")
-    if anchor.find(":") != anchor.find("/") - 1:
-        # No scheme (host:path); urljoin needs one, so borrow a harmless one and drop it after.
-        joined = urllib.parse.urljoin("gopher://" + anchor, url)
-        return re.sub(r"^gopher://", "", joined)
-    return urllib.parse.urljoin(anchor, url)
+    # urljoin only joins schemes it knows (not ssh or git), and none at all for host:path; so
+    # join under a borrowed scheme it knows, then put the real one back.
+    m = _SCHEME.match(anchor)
+    scheme = m.group(1) if m else None
+    rest = anchor[m.end():] if m else anchor
+    joined = urllib.parse.urljoin("gopher://" + rest, url).removeprefix("gopher://")
+    return f"{scheme}://{joined}" if scheme else joined
 
 
 def project_url(fetch_base: str, name: str) -> str:
