@@ -17,6 +17,7 @@ from ukws.resolve import (
     MemorySource,
     Origin,
     Problem,
+    Resolution,
     ResolutionConflict,
     resolve,
 )
@@ -54,9 +55,8 @@ def source(
     return MemorySource(release_map=rels, deps=deps or {}, channels=channels or {})
 
 
-def versions(res: object) -> dict[str, str]:
-    chosen = res.chosen
-    return {k: v.label for k, v in chosen.items()}
+def versions(res: Resolution) -> dict[str, str]:
+    return {k: v.label for k, v in res.chosen.items()}
 
 
 def test_newest_versions_win() -> None:

@@ -1,0 +1,222 @@
+"""The Config.uk parser (locations, blocks, help text, sources) and library discovery."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from ukws.errors import Location
+from ukws.kconfig import (
+    ProjectKconfig,
+    Source,
+    defconfig_symbols,
+    discover,
+    load_project,
+    parse,
+    required_symbols,
+    resolve_source,
+)
+
+NEWLIB = """\
+# newlib's options
+menuconfig LIBNEWLIBC
+\tbool "newlib - a C standard library"
+\tdefault n
+\tselect HAVE_LIBC
+\tselect LIBUKALLOC
+\tselect LIBPTHREAD_EMBEDDED if !LIBPOSIX_PTHREAD
+\thelp
+\t  Newlib. This help text mentions
+\t  select LIBFAKE and config FAKE
+\t    and deeper indentation.
+
+if LIBNEWLIBC
+config LIBNEWLIBM
+\tbool "libm"
+\tdefault y
+\tdepends on LIBUKALLOC && (ARCH_X86_64 || ARCH_ARM_64) && !LIBFOO
+\timply LIBUKDEBUG
+
+config LIBNEWLIBC_WANT_IO_C99_FORMATS
+\tbool "C99 formats"
+\tdefault n
+endif
+"""
+
+
+def test_parse_symbols_refs_and_locations() -> None:
+    parsed = parse(NEWLIB, "libs/newlib/Config.uk")
+    assert [s.name for s in parsed.symbols] == ["LIBNEWLIBC", "LIBNEWLIBM", "LIBNEWLIBC_WANT_IO_C99_FORMATS"]
+    main, libm, _ = parsed.symbols
+    assert main.loc == Location(file="libs/newlib/Config.uk", line=2)
+    assert main.menu and main.type == "bool" and not main.default_y
+    assert [(r.symbol, r.kind, r.loc.line, r.cond) for r in main.refs] == [
+        ("HAVE_LIBC", "select", 5, ()),
+        ("LIBUKALLOC", "select", 6, ()),
+        ("LIBPTHREAD_EMBEDDED", "select", 7, ()),
+    ]
+    assert libm.requires == ("LIBNEWLIBC", "LIBUKALLOC")
+    assert libm.default_y
+    assert [(r.symbol, r.kind) for r in libm.refs] == [("LIBUKALLOC", "depends"), ("LIBUKDEBUG", "imply")]
+    assert parsed.notes == ()
+
+
+def test_unknown_constructs_and_unbalanced_blocks_are_noted_not_fatal() -> None:
+    text = (
+        "frobnicate THIS\nconfig A\n\tbool\nendif\n"
+        "if B\nconfig C\n\tbool\nchoice\nconfig D\n\tbool\nendchoice\n"
+    )
+    parsed = parse(text, "Config.uk")
+    assert [s.name for s in parsed.symbols] == ["A", "C", "D"]
+    assert parsed.symbols[2].requires == ("B",)
+    assert parsed.notes == (
+        "Config.uk:1: unknown construct 'frobnicate' skipped",
+        "Config.uk:4: endif without a matching if",
+        "Config.uk:5: if without endif",
+    )
+
+
+def test_continuation_comments_quotes_and_def_bool() -> None:
+    text = (
+        'config A\n\tdef_bool y if B && \\\n\t\tC\n\tprompt "with # hash" # comment\n'
+        "\tselect X if Y\n"
+        'menu "M"\n\tdepends on Z\nconfig E\n\tbool\nendmenu\n'
+    )
+    a, e = parse(text, "Config.uk").symbols
+    assert a.default_y and a.default_cond == ("B", "C") and a.type == "bool"
+    assert a.refs[0].cond == ("Y",)
+    assert e.requires == ("Z",)
+
+
+@pytest.mark.parametrize(
+    ("expr", "needed"),
+    [
+        ("A", ("A",)),
+        ("A && B", ("A", "B")),
+        ("A && (B || C)", ("A",)),
+        ("(A && B) && C", ("A", "B", "C")),
+        ("A || B", ()),
+        ("!A", ()),
+        ("A = y && B != n && C = n", ("A", "B")),
+        ("(A", ()),
+        ("y", ()),
+    ],
+)
+def test_required_symbols(expr: str, needed: tuple[str, ...]) -> None:
+    assert required_symbols(expr) == needed
+
+
+def test_source_paths_stay_inside_the_project() -> None:
+    loc = Location(file="Config.uk", line=1)
+
+    def src(path: str, relative: bool = False) -> Source:
+        return Source(path=path, loc=loc, relative=relative)
+
+    core = {"UK_BASE": ""}
+    assert (
+        resolve_source(src("$(UK_BASE)/lib/Config.uk"), including="Config.uk", variables=core)
+        == "lib/Config.uk"
+    )
+    assert (
+        resolve_source(src("lib/ukboot/Config.uk"), including="lib/Config.uk", variables={})
+        == "lib/ukboot/Config.uk"
+    )
+    assert (
+        resolve_source(src("sub/Config.uk", True), including="lib/Config.uk", variables={})
+        == "lib/sub/Config.uk"
+    )
+    assert resolve_source(src("$(UK_BASE)/lib/Config.uk"), including="Config.uk", variables={}) is None
+    assert resolve_source(src("../other/Config.uk"), including="Config.uk", variables={}) is None
+    assert resolve_source(src("/etc/Config.uk"), including="Config.uk", variables={}) is None
+
+
+def test_load_project_follows_sources_with_if_context() -> None:
+    files: Mapping[str, bytes] = {
+        "Config.uk": b'if HAVE_X\nsource "$(UK_BASE)/lib/extra.uk"\nendif\nsource "$(NOPE)/x.uk"\n'
+        b'osource "missing.uk"\nsource "gone.uk"\n',
+        "lib/extra.uk": b"config EXTRA\n\tbool\n",
+        "lib/a/Config.uk": b"config A\n\tbool\n",
+    }
+    pk = load_project(
+        "core", ["lib/a/Config.uk", "Config.uk"], files.get, variables={"UK_BASE": ""}, label="unikraft"
+    )
+    assert [(s.name, s.requires, str(s.loc)) for s in pk.symbols] == [
+        ("EXTRA", ("HAVE_X",), "unikraft/lib/extra.uk:1"),
+        ("A", (), "unikraft/lib/a/Config.uk:1"),
+    ]
+    assert pk.files == ("Config.uk", "gone.uk", "lib/a/Config.uk", "lib/extra.uk", "missing.uk")
+    assert pk.notes == ("unikraft/Config.uk:6: sourced file gone.uk is not in the project",)
+
+
+def project(name: str, text: str) -> ProjectKconfig:
+    return ProjectKconfig(project=name, symbols=parse(text, f"{name}/Config.uk").symbols)
+
+
+CORE = project("unikraft", "config HAVE_LIBC\n\tbool\nconfig LIBUKALLOC\n\tbool\nconfig LIBUKDEBUG\n\tbool\n")
+
+
+def test_discovery_across_three_levels_orders_dependencies_first() -> None:
+    app = project("app", "config APPX\n\tbool\n\tdefault y\n\tselect LIBA\n")
+    liba = project("lib-a", "menuconfig LIBA\n\tbool\n\tselect LIBB\n\tselect HAVE_LIBC\n\tdepends on LIBD\n")
+    # lib-b's main symbol needs nothing; a default-y sub-option pulls in lib-c, and an option
+    # that depends on a library nothing selects stays off.
+    libb = project(
+        "lib-b",
+        "config LIBB\n\tbool\nif LIBB\nconfig LIBB_NET\n\tbool\n\tdefault y\n\tselect LIBC\n"
+        "config LIBB_UNUSED\n\tbool\n\tdefault y\n\tdepends on LIBUNUSED\nendif\n",
+    )
+    libc = project("lib-c", "config LIBC\n\tbool\n\timply LIBUKDEBUG\n")
+    libd = project("lib-d", "config LIBD\n\tbool\n\timply LIBC\n")
+    unused = project("lib-unused", "config LIBUNUSED\n\tbool\n")
+    found = discover(app=app, libraries=[libc, unused, liba, libb, libd], core=CORE)
+    assert found.libraries == ("lib-c", "lib-b", "lib-d", "lib-a")
+    assert found.unused == ("lib-unused",)
+    assert found.missing == ()
+    ties = {(e.source, e.target, e.kind, e.target_symbol) for e in found.edges}
+    assert ties == {
+        ("app", "lib-a", "select", "LIBA"),
+        ("lib-a", "lib-b", "select", "LIBB"),
+        ("lib-a", "unikraft", "select", "HAVE_LIBC"),
+        ("lib-a", "lib-d", "depends", "LIBD"),
+        ("lib-b", "lib-c", "select", "LIBC"),
+        ("lib-d", "lib-c", "imply", "LIBC"),
+    }
+
+
+def test_stated_libraries_keep_manifest_order_and_count_their_top_level_selects() -> None:
+    app = project("app", "config APP\n\tbool\n")
+    l1 = project("lib-1", "config L1\n\tbool\n")
+    l2 = project("lib-2", "menuconfig L2\n\tbool\n\tselect L1\n")
+    found = discover(app=app, libraries=[l2, l1], core=CORE, stated=["lib-2"])
+    assert found.libraries == ("lib-1", "lib-2")
+    assert any(e.kind == "stated" and e.target == "lib-2" for e in found.edges)
+
+
+def test_missing_provider_names_symbol_file_and_line() -> None:
+    app = project(
+        "app", "config APP\n\tbool\n\tselect LIBA\n\tselect LIBGHOST if LIBA\n\tselect NOT_NEEDED if OFF\n"
+    )
+    liba = project("lib-a", "config LIBA\n\tbool\n")
+    found = discover(app=app, libraries=[liba], core=CORE)
+    assert [str(m) for m in found.missing] == [
+        "app/Config.uk:4: app needs LIBGHOST, which no project in the manifest defines",
+    ]
+
+
+def test_defconfig_enables_library_symbols() -> None:
+    app = project("app", "config APP\n\tbool\n")
+    lwip = project("lib-lwip", "config LIBLWIP\n\tbool\n\tselect LIBUKALLOC\n")
+    found = discover(
+        app=app, libraries=[lwip], core=CORE, enabled=defconfig_symbols("CONFIG_LIBLWIP=y\n# x\n")
+    )
+    assert found.libraries == ("lib-lwip",)
+
+
+def test_select_cycle_keeps_manifest_order_with_a_warning() -> None:
+    app = project("app", "config APP\n\tbool\n\tselect LA\n")
+    la = project("lib-a", "config LA\n\tbool\n\tselect LB\n")
+    lb = project("lib-b", "config LB\n\tbool\n\tselect LA\n")
+    found = discover(app=app, libraries=[lb, la], core=CORE)
+    assert found.libraries == ("lib-b", "lib-a")
+    assert found.warnings == ("libraries select each other (lib-b, lib-a); they keep manifest order",)
