@@ -1,0 +1,80 @@
+"""URL rewriting with git's ``insteadOf`` meaning, plus fallback mirrors.
+
+A rule ``PREFIX=REPLACEMENT`` says: a URL that starts with PREFIX is fetched from REPLACEMENT
+followed by the rest of the URL. As in git, when several prefixes match, the longest one wins.
+Unlike git, several rules may share one prefix: their replacements are fallback mirrors, tried
+in the order the rules were given (workspace rules before the user's). The original URL is not
+tried unless a rule maps the prefix to itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ukws.errors import UsageError
+from ukws.manifest.model import Project
+
+#: Transports that run commands or use inherited file descriptors: never accepted.
+FORBIDDEN_SCHEMES = ("ext::", "fd::")
+
+
+class RuleOrigin(enum.StrEnum):
+    """Where a rule was set."""
+
+    WORKSPACE = "workspace"
+    USER = "user"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rewrite:
+    """One ``insteadOf`` rule."""
+
+    prefix: str
+    """The start of the URL as the manifest gives it."""
+    replacement: str
+    """What the prefix is replaced with."""
+    origin: RuleOrigin = RuleOrigin.WORKSPACE
+
+    def __str__(self) -> str:
+        return f"{self.prefix}={self.replacement}"
+
+
+def parse_rule(text: str, *, origin: RuleOrigin = RuleOrigin.WORKSPACE) -> Rewrite:
+    """A rule from its ``PREFIX=REPLACEMENT`` spelling (split at the first ``=``)."""
+    prefix, sep, replacement = text.partition("=")
+    if not sep or not prefix or not replacement:
+        raise UsageError(f"--rewrite {text!r}: expected PREFIX=REPLACEMENT, e.g. https://github.com/=file:///mirror/")
+    if replacement.lower().startswith(FORBIDDEN_SCHEMES):
+        scheme = replacement.split("::")[0]
+        raise UsageError(f"--rewrite {text!r}: the {scheme}:: transport runs commands; not allowed")
+    return Rewrite(prefix=prefix, replacement=replacement, origin=origin)
+
+
+def candidates(url: str, rules: Iterable[Rewrite]) -> tuple[str, ...]:
+    """The URLs to try for ``url``, best first: the replacements of the longest matching prefix,
+    in rule order (duplicates dropped), or ``url`` itself when no rule matches."""
+    matching = [r for r in rules if url.startswith(r.prefix)]
+    if not matching:
+        return (url,)
+    longest = max(len(r.prefix) for r in matching)
+    rest = url[longest:]
+    found: list[str] = []
+    for rule in matching:
+        if len(rule.prefix) == longest and rule.replacement + rest not in found:
+            found.append(rule.replacement + rest)
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UrlRewriter:
+    """The candidate URLs of a project, as ``SyncOptions.urls`` wants them."""
+
+    rules: tuple[Rewrite, ...] = ()
+
+    def __call__(self, project: Project) -> Sequence[str]:
+        return candidates(project.fetch_url, self.rules)
+
+    def candidates(self, url: str) -> tuple[str, ...]:
+        return candidates(url, self.rules)

@@ -1,0 +1,527 @@
+"""The workspace: a folder holding ``.ukws/`` and the projects of one manifest.
+
+Layout of ``.ukws/``::
+
+    config.json          what ``ukws init`` was given (manifest source, groups, depth, rewrites, ...)
+    manifests/           the manifest source: a clone of the manifest repository (``-u URL``),
+                         a copy of the shipped manifests (``-m NAME``), or empty when ``-m`` named
+                         a manifest file outside the workspace (used where it is)
+    local_manifests/     extra ``*.xml`` manifests merged in sorted order (repo's local manifests)
+    lock.xml             the lock: every project pinned to a commit
+    state/               sync's own bookkeeping
+
+Every function here takes the workspace root (or a start folder) explicitly; only the CLI looks
+at the current directory and the environment. Re-running ``init`` stages the new manifest source
+next to the old one, checks that it loads, and then swaps it in, so an interrupted re-init leaves
+the old workspace, or the new one, never a mix (the next command finishes or undoes the swap).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ukws.errors import UsageError, WorkspaceError
+from ukws.manifest.model import Manifest
+from ukws.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
+
+DOT = ".ukws"
+CONFIG_FILE = "config.json"
+MANIFESTS_DIR = "manifests"
+LOCAL_MANIFESTS_DIR = "local_manifests"
+LOCK_FILE = "lock.xml"
+STATE_DIR = "state"
+CONFIG_VERSION = 1
+DEFAULT_REPO_MANIFEST = "default.xml"
+DEFAULT_GROUPS = "default"
+
+_STAGING = MANIFESTS_DIR + ".new"
+_OLD = MANIFESTS_DIR + ".old"
+_CONFIG_NEW = CONFIG_FILE + ".new"
+
+
+class SourceKind(enum.StrEnum):
+    """Where a workspace's manifest comes from."""
+
+    SHIPPED = "shipped"
+    """One of the manifests shipped with ukws, copied into ``.ukws/manifests/``."""
+    FILE = "file"
+    """A manifest file named by path, used where it is."""
+    REPO = "repo"
+    """A file in a manifest repository cloned into ``.ukws/manifests/``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestSource:
+    kind: SourceKind
+    name: str
+    """The manifest file: relative to ``.ukws/manifests/`` (shipped, repo) or absolute (file)."""
+    url: str | None = None
+    """The manifest repository's URL (repo only)."""
+    revision: str | None = None
+    """The revision of the manifest repository asked for with ``-b`` (None: its default branch)."""
+
+    def describe(self) -> str:
+        if self.kind is SourceKind.REPO:
+            at = f" at {self.revision}" if self.revision else ""
+            return f"{self.name} from {self.url}{at}"
+        if self.kind is SourceKind.SHIPPED:
+            return f"{self.name} (shipped with ukws)"
+        return self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """``.ukws/config.json``."""
+
+    manifest: ManifestSource
+    groups: str = DEFAULT_GROUPS
+    """Group selection, repo's syntax: comma-separated, ``-name`` excludes, read left to right."""
+    depth: int | None = None
+    mirror: bool = False
+    reference: str | None = None
+    """A mirror workspace whose objects new clones borrow."""
+    rewrites: tuple[Rewrite, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workspace:
+    root: Path
+    config: Config
+
+    @property
+    def dot(self) -> Path:
+        return self.root / DOT
+
+    @property
+    def config_path(self) -> Path:
+        return self.dot / CONFIG_FILE
+
+    @property
+    def manifests_dir(self) -> Path:
+        return self.dot / MANIFESTS_DIR
+
+    @property
+    def local_manifests_dir(self) -> Path:
+        return self.dot / LOCAL_MANIFESTS_DIR
+
+    @property
+    def lock_path(self) -> Path:
+        return self.dot / LOCK_FILE
+
+    @property
+    def state_dir(self) -> Path:
+        return self.dot / STATE_DIR
+
+    @property
+    def manifest_path(self) -> Path:
+        """The top-level manifest file."""
+        return manifest_file(self.dot / MANIFESTS_DIR, self.config.manifest)
+
+    @property
+    def is_repo(self) -> bool:
+        return self.config.manifest.kind is SourceKind.REPO
+
+
+def manifest_file(manifests_dir: Path, source: ManifestSource) -> Path:
+    if source.kind is SourceKind.FILE:
+        return Path(source.name)
+    return manifests_dir / source.name
+
+
+# -- shipped manifests ---------------------------------------------------------------------------
+
+
+def _shipped_dirs() -> tuple[Path, ...]:
+    """Where shipped manifests live: inside the installed package (wheel) or the source tree."""
+    import ukws
+
+    package = Path(ukws.__file__).resolve().parent
+    return (package / "_shipped", package.parent)
+
+
+def shipped_names() -> tuple[str, ...]:
+    """The names ``init -m`` accepts for shipped manifests, sorted."""
+    names: set[str] = set()
+    for top in _shipped_dirs():
+        if (top / "default.xml").is_file():
+            names.add("default.xml")
+        if (top / "manifests").is_dir():
+            names.update(p.name for p in (top / "manifests").glob("*.xml"))
+    return tuple(sorted(names))
+
+
+def shipped_manifest(name: str) -> Path:
+    """The shipped manifest called ``name`` (``helloworld``, ``helloworld.xml`` or ``default``)."""
+    file = name if name.endswith(".xml") else f"{name}.xml"
+    if "/" in file or "\\" in file or file.startswith("."):
+        raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest name")
+    for top in _shipped_dirs():
+        candidate = top / file if file == "default.xml" else top / "manifests" / file
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(n.removesuffix(".xml") for n in shipped_names()) or "none"
+    raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
+
+
+def _copy_shipped(dest: Path) -> None:
+    """Copy every shipped manifest (and the files next to them: patches, defconfigs) into ``dest``."""
+    dest.mkdir(parents=True)
+    for top in _shipped_dirs():
+        if (top / "manifests").is_dir():
+            shutil.copytree(top / "manifests", dest, dirs_exist_ok=True)
+            if (top / "default.xml").is_file():
+                shutil.copy2(top / "default.xml", dest / "default.xml")
+            return
+
+
+# -- finding and opening -------------------------------------------------------------------------
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.ukws/``, or None."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / DOT).is_dir():
+            return folder
+    return None
+
+
+def find(start: Path) -> Workspace:
+    """The workspace ``start`` is in (walking up to the nearest ``.ukws/``)."""
+    root = find_root(start)
+    if root is None:
+        raise WorkspaceError(
+            f"{start}: not inside a ukws workspace (no {DOT}/ here or above); run 'ukws init -m NAME'"
+        )
+    return open_workspace(root)
+
+
+def open_workspace(root: Path) -> Workspace:
+    """The workspace at ``root``, finishing or undoing an interrupted re-init first."""
+    dot = root / DOT
+    _repair(dot)
+    config_path = dot / CONFIG_FILE
+    if not config_path.is_file():
+        raise WorkspaceError(f"{config_path}: missing; run 'ukws init -m NAME' in {root} again")
+    return Workspace(root=root, config=read_config(config_path))
+
+
+def _repair(dot: Path) -> None:
+    """Finish or undo a swap of the manifest source that was interrupted (see :func:`init`)."""
+    staging, old, manifests = dot / _STAGING, dot / _OLD, dot / MANIFESTS_DIR
+    config_new = dot / _CONFIG_NEW
+    if staging.exists():
+        # Interrupted before the new source was in place: undo.
+        if old.exists() and not manifests.exists():
+            old.rename(manifests)
+        shutil.rmtree(staging, ignore_errors=True)
+        config_new.unlink(missing_ok=True)
+    elif config_new.exists():
+        # The new source is in place: finish.
+        config_new.replace(dot / CONFIG_FILE)
+    if old.exists() and manifests.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+
+def _config_json(config: Config) -> dict[str, Any]:
+    m = config.manifest
+    return {
+        "version": CONFIG_VERSION,
+        "manifest": {"kind": m.kind.value, "name": m.name, "url": m.url, "revision": m.revision},
+        "groups": config.groups,
+        "depth": config.depth,
+        "mirror": config.mirror,
+        "reference": config.reference,
+        "rewrites": [str(r) for r in config.rewrites],
+    }
+
+
+def read_config(path: Path) -> Config:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        m = data["manifest"]
+        source = ManifestSource(
+            kind=SourceKind(m["kind"]), name=str(m["name"]), url=m.get("url"), revision=m.get("revision")
+        )
+        depth = data.get("depth")
+        return Config(
+            manifest=source,
+            groups=str(data.get("groups") or DEFAULT_GROUPS),
+            depth=int(depth) if depth is not None else None,
+            mirror=bool(data.get("mirror", False)),
+            reference=data.get("reference"),
+            rewrites=tuple(parse_rule(str(r)) for r in data.get("rewrites", ())),
+        )
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkspaceError(f"{path}: cannot read ({e.strerror or e})") from None
+    except (ValueError, KeyError, TypeError, UsageError) as e:
+        raise WorkspaceError(f"{path}: not a valid ukws configuration ({e}); run 'ukws init' again") from None
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_config(path: Path, config: Config) -> None:
+    write_json_atomic(path, _config_json(config))
+
+
+def user_config_path(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/ukws/config.json``, else ``~/.config/ukws/config.json``."""
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "ukws" / "config.json"
+
+
+def read_user_rewrites(path: Path) -> tuple[Rewrite, ...]:
+    """The ``rewrites`` of the per-user configuration file (none when it does not exist)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rules = data.get("rewrites", []) if isinstance(data, dict) else None
+        if not isinstance(rules, list):
+            raise ValueError("'rewrites' must be a list of \"PREFIX=REPLACEMENT\" strings")
+        return tuple(parse_rule(str(r), origin=RuleOrigin.USER) for r in rules)
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkspaceError(f"{path}: cannot read ({e})") from None
+    except (ValueError, UsageError) as e:
+        raise WorkspaceError(f"{path}: not a valid ukws user configuration ({e})") from None
+
+
+def rewriter(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> UrlRewriter:
+    """The workspace's rules, then the user's."""
+    return UrlRewriter(rules=(*ws.config.rewrites, *user_rules))
+
+
+# -- loading the manifest ------------------------------------------------------------------------
+
+
+def load_manifest_file(path: Path, *, local_manifests: Path | None, manifest_url: str | None) -> Manifest:
+    from ukws import manifest as loader
+
+    if not path.is_file():
+        raise WorkspaceError(f"{path}: manifest file not found; run 'ukws init -m NAME' to choose one")
+    local = local_manifests if local_manifests is not None and local_manifests.is_dir() else None
+    return loader.load(path, local_manifests=local, manifest_url=manifest_url)
+
+
+def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Manifest:
+    """The workspace's manifest with its local manifests merged, restricted to the selected groups
+    (the configured selection unless ``groups`` is given)."""
+    from ukws import manifest as loader
+
+    m = load_manifest_file(
+        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+    )
+    return loader.select_groups(m, groups if groups is not None else ws.config.groups)
+
+
+# -- init ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitRequest:
+    """What ``ukws init`` was asked; None means: keep the workspace's value (or the default)."""
+
+    manifest: str | None = None
+    """``-m``: a shipped manifest name or a path (without ``url``), a file in the repository (with)."""
+    url: str | None = None
+    revision: str | None = None
+    groups: str | None = None
+    depth: int | None = None
+    reference: Path | None = None
+    mirror: bool | None = None
+    rewrites: tuple[Rewrite, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InitResult:
+    root: Path
+    manifest_file: Path
+    source: ManifestSource
+    config: Config
+    reinit: bool
+    """The workspace existed and its configuration was replaced."""
+    manifest_changed: bool
+    project_count: int
+    manifest_sha: str | None = None
+    """The manifest repository's commit (``-u``)."""
+    url_used: str | None = None
+    url_failures: tuple[str, ...] = ()
+    """Mirrors of the manifest repository that were tried first and failed."""
+    lock_set_aside: Path | None = None
+    """The previous lock, moved aside because it pinned another manifest's projects."""
+
+
+def resolve_source(request: InitRequest, *, cwd: Path, previous: ManifestSource | None) -> ManifestSource:
+    """The manifest source ``request`` names (paths relative to ``cwd``)."""
+    if request.url is not None:
+        name = request.manifest or DEFAULT_REPO_MANIFEST
+        _check_repo_name(name)
+        return ManifestSource(kind=SourceKind.REPO, name=name, url=request.url, revision=request.revision)
+    if request.revision is not None:
+        raise UsageError("-b REV needs -u URL (it selects the manifest repository's revision)")
+    if request.manifest is None:
+        if previous is None:
+            raise UsageError("a new workspace needs -m NAME (a shipped manifest or a file) or -u URL")
+        return previous
+    given = Path(request.manifest).expanduser()
+    file = given if given.is_absolute() else cwd / given
+    if file.is_file():
+        return ManifestSource(kind=SourceKind.FILE, name=str(file.resolve()))
+    if file.exists():
+        raise WorkspaceError(f"-m {request.manifest}: not a file")
+    shipped = shipped_manifest(request.manifest)
+    return ManifestSource(kind=SourceKind.SHIPPED, name=shipped.name)
+
+
+def _check_repo_name(name: str) -> None:
+    parts = Path(name).parts
+    if Path(name).is_absolute() or ".." in parts or not parts:
+        raise UsageError(f"-m {name}: with -u, NAME is a file inside the manifest repository")
+
+
+def init(
+    *,
+    root: Path,
+    request: InitRequest,
+    cwd: Path,
+    user_rules: tuple[Rewrite, ...] = (),
+) -> InitResult:
+    """Create the workspace at ``root``, or switch an existing one to another manifest source.
+
+    The new manifest source is staged in ``.ukws/manifests.new/`` and must load (with the local
+    manifests) before anything of the old workspace changes. Projects are not touched: ``sync``
+    brings them in line with the new manifest.
+    """
+    root = root.resolve()
+    outer = find_root(root.parent) if root.parent != root else None
+    if outer is not None and not (root / DOT).is_dir():
+        raise WorkspaceError(
+            f"{root}: inside the workspace at {outer}; run 'ukws init' there to switch its manifest"
+        )
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root}: not a folder")
+    dot = root / DOT
+    old: Workspace | None = open_workspace(root) if (dot / CONFIG_FILE).is_file() else None
+    if old is None and dot.is_dir():
+        _repair(dot)
+    previous = old.config if old is not None else None
+
+    source = resolve_source(request, cwd=cwd, previous=previous.manifest if previous else None)
+    mirror = request.mirror if request.mirror is not None else (previous.mirror if previous else False)
+    if previous is not None and request.mirror is not None and request.mirror != previous.mirror:
+        kind = "a mirror" if previous.mirror else "not a mirror"
+        raise WorkspaceError(
+            f"{root}: is {kind} workspace; --mirror cannot change on re-init; init a new folder"
+        )
+    reference: str | None = previous.reference if previous else None
+    if request.reference is not None:
+        ref = request.reference if request.reference.is_absolute() else cwd / request.reference
+        if not ref.is_dir():
+            raise WorkspaceError(f"--reference {request.reference}: no such folder")
+        reference = str(ref.resolve())
+    if request.depth is not None and request.depth < 0:
+        raise UsageError(f"--depth {request.depth}: must be 0 (full history) or more")
+    depth = request.depth if request.depth is not None else (previous.depth if previous else None)
+    base = previous or Config(manifest=source)
+    config = Config(
+        manifest=source,
+        groups=request.groups if request.groups is not None else base.groups,
+        depth=depth or None,
+        mirror=mirror,
+        reference=reference,
+        rewrites=request.rewrites if request.rewrites is not None else base.rewrites,
+    )
+    if (dot / MANIFESTS_DIR / ".git").exists():
+        from ukws import git
+
+        blocked = git.manifest_repo_local_work(dot / MANIFESTS_DIR)
+        if blocked is not None:
+            raise WorkspaceError(f"{blocked}; commit and push it, or move it away, then run init again")
+
+    dot.mkdir(parents=True, exist_ok=True)
+    staging = dot / _STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    sha: str | None = None
+    url_used: str | None = None
+    failures: tuple[str, ...] = ()
+    try:
+        if source.kind is SourceKind.REPO:
+            from ukws import git
+
+            assert source.url is not None
+            urls = UrlRewriter(rules=(*config.rewrites, *user_rules)).candidates(source.url)
+            checkout = git.clone_manifest_repo(urls, staging, source.revision)
+            sha, url_used, failures = checkout.sha, checkout.url, checkout.failures
+        elif source.kind is SourceKind.SHIPPED:
+            _copy_shipped(staging)
+        else:
+            staging.mkdir()
+        manifest = load_manifest_file(
+            manifest_file(staging, source), local_manifests=dot / LOCAL_MANIFESTS_DIR, manifest_url=source.url
+        )
+        from ukws import manifest as loader
+
+        selected = loader.select_groups(manifest, config.groups)
+        write_json_atomic(dot / _CONFIG_NEW, _config_json(config))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        (dot / _CONFIG_NEW).unlink(missing_ok=True)
+        if old is None:
+            shutil.rmtree(dot, ignore_errors=True)
+        raise
+    # The swap: each step is a rename; _repair() finishes or undoes it after a crash.
+    manifests = dot / MANIFESTS_DIR
+    if manifests.exists():
+        shutil.rmtree(dot / _OLD, ignore_errors=True)
+        manifests.rename(dot / _OLD)
+    staging.rename(manifests)
+    (dot / _CONFIG_NEW).replace(dot / CONFIG_FILE)
+    shutil.rmtree(dot / _OLD, ignore_errors=True)
+    (dot / LOCAL_MANIFESTS_DIR).mkdir(exist_ok=True)
+
+    changed = previous is None or previous.manifest != source
+    lock_aside: Path | None = None
+    lock = dot / LOCK_FILE
+    if previous is not None and previous.manifest != source and lock.exists():
+        lock_aside = dot / (LOCK_FILE + ".old")
+        lock.replace(lock_aside)
+    return InitResult(
+        root=root,
+        manifest_file=manifest_file(manifests, source),
+        source=source,
+        config=config,
+        reinit=previous is not None,
+        manifest_changed=changed,
+        project_count=len(selected.projects),
+        manifest_sha=sha,
+        url_used=url_used,
+        url_failures=failures,
+        lock_set_aside=lock_aside,
+    )
