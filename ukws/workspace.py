@@ -140,47 +140,26 @@ def manifest_file(manifests_dir: Path, source: ManifestSource) -> Path:
 # -- shipped manifests ---------------------------------------------------------------------------
 
 
-def _shipped_dirs() -> tuple[Path, ...]:
-    """Where shipped manifests live: inside the installed package (wheel) or the source tree."""
-    import ukws
-
-    package = Path(ukws.__file__).resolve().parent
-    return (package / "_shipped", package.parent)
-
-
-def shipped_names() -> tuple[str, ...]:
-    """The names ``init -m`` accepts for shipped manifests, sorted."""
-    names: set[str] = set()
-    for top in _shipped_dirs():
-        if (top / "default.xml").is_file():
-            names.add("default.xml")
-        if (top / "manifests").is_dir():
-            names.update(p.name for p in (top / "manifests").glob("*.xml"))
-    return tuple(sorted(names))
-
-
 def shipped_manifest(name: str) -> Path:
     """The shipped manifest called ``name`` (``helloworld``, ``helloworld.xml`` or ``default``)."""
-    file = name if name.endswith(".xml") else f"{name}.xml"
-    if "/" in file or "\\" in file or file.startswith("."):
+    from ukws import shipped
+
+    if "/" in name or "\\" in name or name.startswith("."):
         raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest name")
-    for top in _shipped_dirs():
-        candidate = top / file if file == "default.xml" else top / "manifests" / file
-        if candidate.is_file():
-            return candidate
-    known = ", ".join(n.removesuffix(".xml") for n in shipped_names()) or "none"
-    raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
+    stem = name if name.endswith(".xml") else f"{name}.xml"
+    found = shipped.find_manifest(stem, shipped.shipped_dir())
+    if found is None:
+        known = ", ".join(n.removesuffix(".xml") for n in shipped.shipped_names())
+        raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
+    return found
 
 
 def _copy_shipped(dest: Path) -> None:
     """Copy every shipped manifest (and the files next to them: patches, defconfigs) into ``dest``."""
-    dest.mkdir(parents=True)
-    for top in _shipped_dirs():
-        if (top / "manifests").is_dir():
-            shutil.copytree(top / "manifests", dest, dirs_exist_ok=True)
-            if (top / "default.xml").is_file():
-                shutil.copy2(top / "default.xml", dest / "default.xml")
-            return
+    from ukws import shipped
+
+    shutil.copytree(shipped.shipped_dir(), dest)
+    shutil.copy2(shipped_manifest("default.xml"), dest / "default.xml")
 
 
 # -- finding and opening -------------------------------------------------------------------------
@@ -195,13 +174,11 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-def find(start: Path) -> Workspace:
+def find_workspace(start: Path) -> Workspace:
     """The workspace ``start`` is in (walking up to the nearest ``.ukws/``)."""
     root = find_root(start)
     if root is None:
-        raise WorkspaceError(
-            f"{start}: not inside a ukws workspace (no {DOT}/ here or above); run 'ukws init -m NAME'"
-        )
+        raise WorkspaceError(f"{start}: not inside a ukws workspace (no {DOT}/ here or above); run 'ukws init -m NAME'")
     return open_workspace(root)
 
 
@@ -264,7 +241,7 @@ def read_config(path: Path) -> Config:
             reference=data.get("reference"),
             rewrites=tuple(parse_rule(str(r)) for r in data.get("rewrites", ())),
         )
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise WorkspaceError(f"{path}: cannot read ({e.strerror or e})") from None
     except (ValueError, KeyError, TypeError, UsageError) as e:
         raise WorkspaceError(f"{path}: not a valid ukws configuration ({e}); run 'ukws init' again") from None
@@ -321,13 +298,20 @@ def rewriter(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> UrlRewriter
 # -- loading the manifest ------------------------------------------------------------------------
 
 
-def load_manifest_file(path: Path, *, local_manifests: Path | None, manifest_url: str | None) -> Manifest:
+def load_manifest_file(
+    path: Path, *, local_manifests: Path | None, manifest_url: str | None, display: Path | None = None
+) -> Manifest:
+    """Load ``path`` with the local manifests (a folder, used when it exists); ``display`` is the
+    name messages give the file (default: ``path``)."""
     from ukws import manifest as loader
 
     if not path.is_file():
-        raise WorkspaceError(f"{path}: manifest file not found; run 'ukws init -m NAME' to choose one")
+        shown = display or path
+        raise WorkspaceError(f"{shown}: manifest file not found; run 'ukws init -m NAME' to choose one")
     local = local_manifests if local_manifests is not None and local_manifests.is_dir() else None
-    return loader.load(path, local_manifests=local, manifest_url=manifest_url)
+    return loader.load(
+        path, local_manifests=local, manifest_url=manifest_url, display=str(display) if display else None
+    )
 
 
 def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Manifest:
@@ -422,9 +406,7 @@ def init(
     root = root.resolve()
     outer = find_root(root.parent) if root.parent != root else None
     if outer is not None and not (root / DOT).is_dir():
-        raise WorkspaceError(
-            f"{root}: inside the workspace at {outer}; run 'ukws init' there to switch its manifest"
-        )
+        raise WorkspaceError(f"{root}: inside the workspace at {outer}; run 'ukws init' there to switch its manifest")
     if root.exists() and not root.is_dir():
         raise WorkspaceError(f"{root}: not a folder")
     dot = root / DOT
@@ -437,9 +419,7 @@ def init(
     mirror = request.mirror if request.mirror is not None else (previous.mirror if previous else False)
     if previous is not None and request.mirror is not None and request.mirror != previous.mirror:
         kind = "a mirror" if previous.mirror else "not a mirror"
-        raise WorkspaceError(
-            f"{root}: is {kind} workspace; --mirror cannot change on re-init; init a new folder"
-        )
+        raise WorkspaceError(f"{root}: is {kind} workspace; --mirror cannot change on re-init; init a new folder")
     reference: str | None = previous.reference if previous else None
     if request.reference is not None:
         ref = request.reference if request.reference.is_absolute() else cwd / request.reference
@@ -484,7 +464,10 @@ def init(
         else:
             staging.mkdir()
         manifest = load_manifest_file(
-            manifest_file(staging, source), local_manifests=dot / LOCAL_MANIFESTS_DIR, manifest_url=source.url
+            manifest_file(staging, source),
+            local_manifests=dot / LOCAL_MANIFESTS_DIR,
+            manifest_url=source.url,
+            display=manifest_file(dot / MANIFESTS_DIR, source),
         )
         from ukws import manifest as loader
 
