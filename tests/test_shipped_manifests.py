@@ -1,0 +1,61 @@
+"""The manifests ukws ships load, name real upstream remotes and tags, and carry valid patches."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from ukws.manifest import Role, load
+from ukws.manifest.revision import RevisionKind, revision_kind
+from ukws.shipped import find_manifest, shipped_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "manifests").glob("*.xml")) + [ROOT / "default.xml"]
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_manifest_is_valid_and_pinned_to_tags(path: Path) -> None:
+    m = load(path)
+    assert m.by_role(Role.CORE), "every shipped manifest has the Unikraft core"
+    apps = m.by_role(Role.APPLICATION)
+    assert len(apps) == 1 and apps[0].app is not None and apps[0].app.targets
+    for p in m.projects:
+        # Written as refs/tags/... so that Google repo resolves them as tags too.
+        assert revision_kind(p.revision) is RevisionKind.TAG, p.name
+        assert p.fetch_url.startswith(("https://github.com/unikraft/", "https://xenbits.xen.org/git-http/"))
+    for patch in apps[0].app.patches:
+        data = (path.parent / patch.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == patch.sha256, patch.path
+    for target in apps[0].app.targets:
+        if target.defconfig:
+            assert (path.parent / target.defconfig).is_file(), target.defconfig
+
+
+def test_xenstore_manifest_has_core_newlib_pthread_and_xen() -> None:
+    m = load(ROOT / "manifests" / "xenstore.xml")
+    names = {p.name: p for p in m.projects}
+    assert {"unikraft", "lib-newlib", "lib-pthread-embedded", "xen.git"} <= set(names)
+    for lib in ("unikraft", "lib-newlib", "lib-pthread-embedded"):
+        assert names[lib].revision == "refs/tags/RELEASE-0.13.1"
+    xen = names["xen.git"]
+    assert xen.app is not None and xen.app.subdir == "tools/xenstored"
+    assert xen.revision.startswith("refs/tags/RELEASE-4.")
+
+
+def test_default_manifest_is_the_xenstore_manifest() -> None:
+    default, xenstore = load(ROOT / "default.xml"), load(ROOT / "manifests" / "xenstore.xml")
+    strip = [(p.name, p.path, p.revision, p.fetch_url) for p in default.projects]
+    assert strip == [(p.name, p.path, p.revision, p.fetch_url) for p in xenstore.projects]
+
+
+def test_shipped_manifests_are_found_by_name(tmp_path: Path) -> None:
+    assert shipped_dir().is_dir()
+    for name in ("xenstore", "xenstore.xml", "helloworld.xml", "qemu-stubdom", "default.xml"):
+        found = find_manifest(name, tmp_path)
+        assert found is not None and found.is_file(), name
+    assert find_manifest("no-such-manifest", tmp_path) is None
+    own = tmp_path / "xenstore.xml"
+    own.write_text("<manifest/>")
+    assert find_manifest("xenstore.xml", tmp_path) == own, "a file in the current folder wins"
