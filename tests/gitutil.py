@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pygit2
+
+from ukws.manifest.model import Default, Manifest, Project
 
 SIG_TIME = 1_704_067_200  # 2024-01-01T00:00:00Z
 
@@ -85,3 +88,25 @@ def tag(repo: pygit2.Repository, name: str, target: str, *, annotated: bool = Fa
 
 def file_url(path: Path) -> str:
     return path.resolve().as_uri()
+
+
+def upstream(path: Path, files: Mapping[str, bytes | str | None] | None = None) -> pygit2.Repository:
+    """A bare repository with one commit on ``main`` (``README`` unless ``files`` are given)."""
+    repo = init_repo(path, bare=True)
+    commit(repo, files if files is not None else {"README": f"{path.name}\n"}, "initial")
+    return repo
+
+
+def head_sha(repo: pygit2.Repository, ref: str = "refs/heads/main") -> str:
+    return str(repo.references[ref].target)
+
+
+def make_project(
+    name: str, url: str, *, path: str | None = None, revision: str = "main", **kw: Any
+) -> Project:
+    return Project(name=name, path=path or name, remote="origin", revision=revision, fetch_url=url, **kw)
+
+
+def make_manifest(*projects: Project, sync_j: int | None = None) -> Manifest:
+    default = Default(remote="origin", revision="main", sync_j=sync_j)
+    return Manifest(default=default, projects=tuple(projects))

@@ -7,14 +7,21 @@ free of pygit2.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pygit2
 
 from ukws.errors import GitError
+
+Repository = pygit2.Repository
+"""Re-exported so that callers can name the type without importing pygit2."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,3 +251,457 @@ def update_manifest_repo(path: Path, urls: Sequence[str], revision: str | None) 
         )
     _move_to(repo, commit, branch)
     return ManifestCheckout(url=used, sha=str(commit.id), action="updated", failures=tuple(failures))
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation of what a manifest hands to git
+# --------------------------------------------------------------------------------------------------
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SAFE_SCHEMES = frozenset({"file", "git", "http", "https", "ssh", "git+ssh", "ssh+git"})
+
+
+def is_sha(rev: str) -> bool:
+    """A full 40- (SHA-1) or 64-digit (SHA-256) lowercase hex object id."""
+    return _SHA.fullmatch(rev) is not None
+
+
+def check_url(url: str) -> None:
+    """Refuse URLs that would run commands (``ext::``, ``fd::``) or read as options."""
+    if not url or url.startswith("-") or any(c in url for c in "\n\r\0"):
+        raise GitError(f"refusing URL {url!r}: empty, option-like or containing control characters")
+    m = _URL_SCHEME.match(url)
+    if m is not None:
+        if m.group(1).lower() not in _SAFE_SCHEMES:
+            raise GitError(f"refusing URL {url}: transport {m.group(1)!r} is not allowed")
+        return
+    if "::" in url.split("/", 1)[0]:
+        raise GitError(f"refusing URL {url}: transport {url.split('::', 1)[0]!r} is not allowed")
+
+
+def check_revision(rev: str) -> None:
+    """Refuse revisions that are empty, option-like or not valid reference names."""
+    if not rev or rev.startswith("-") or any(c.isspace() or c in "~^:?*[\\\0" for c in rev) or ".." in rev:
+        raise GitError(f"refusing revision {rev!r}: not a commit id or reference name")
+
+
+def local_source(url: str) -> Path | None:
+    """The directory of a repository reached without a transport (``file://`` or a plain path),
+    trying ``<path>.git`` too; None for network URLs or when nothing is there."""
+    if url.startswith("file://"):
+        path = Path(unquote(urlsplit(url).path))
+    elif _URL_SCHEME.match(url) is None and (url.startswith("/") or url.startswith(".")):
+        path = Path(url)
+    else:
+        return None
+    for candidate in (path, path.with_name(path.name + ".git")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def git_dir(path: Path) -> Path | None:
+    """The git directory of the repository at ``path`` (bare or not), or None."""
+    if (path / ".git").is_dir():
+        return path / ".git"
+    if (path / "objects").is_dir() and (path / "HEAD").is_file():
+        return path
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Network
+# --------------------------------------------------------------------------------------------------
+
+
+def set_timeouts(seconds: float) -> None:
+    """Time-outs for connecting to and reading from servers (git://, http(s)://, ssh://)."""
+    ms = max(1, int(seconds * 1000))
+    pygit2.option(pygit2.enums.Option.SET_SERVER_CONNECT_TIMEOUT, ms)
+    pygit2.option(pygit2.enums.Option.SET_SERVER_TIMEOUT, ms)
+
+
+class Progress:
+    """Transfer counters a fetch updates in place (cheap: the main thread samples them)."""
+
+    __slots__ = ("cancelled", "received_bytes", "received_objects", "total_objects")
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        """Set from another thread to abort the transfer at its next progress report."""
+        self.received_objects = 0
+        self.total_objects = 0
+        self.received_bytes = 0
+
+
+class _Callbacks(pygit2.RemoteCallbacks):
+    """Never prompt: no passwords, only an ssh agent key once; no unknown host keys or certificates."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        super().__init__()
+        self._progress = progress
+        self._tried_agent = False
+
+    def credentials(self, url: str, username_from_url: str | None, allowed_types: Any) -> Any:
+        if allowed_types & pygit2.enums.CredentialType.SSH_KEY and not self._tried_agent:
+            self._tried_agent = True
+            return pygit2.KeypairFromAgent(username_from_url or "git")
+        raise GitError("the server asks for credentials, and ukws never prompts for them")
+
+    def certificate_check(self, certificate: Any, valid: bool, host: bytes) -> bool:
+        if not valid:
+            raise GitError(f"the host key or certificate of {host.decode(errors='replace')} is not trusted")
+        return True
+
+    def transfer_progress(self, stats: Any) -> None:
+        p = self._progress
+        if p is not None:
+            if p.cancelled:
+                raise GitError("interrupted")
+            p.received_objects = stats.received_objects
+            p.total_objects = stats.total_objects
+            p.received_bytes = stats.received_bytes
+
+
+def fetch(
+    repo: pygit2.Repository,
+    url: str,
+    refspecs: Sequence[str],
+    *,
+    depth: int = 0,
+    progress: Progress | None = None,
+) -> None:
+    """Fetch ``refspecs`` from ``url`` (no configured remote is used or changed).
+
+    Raises GitError with one line: what failed, without the project (the caller adds it).
+    """
+    check_url(url)
+    source = local_source(url)
+    if source is not None:
+        url = str(source)
+        depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
+    remote = repo.remotes.create_anonymous(url)
+    try:
+        remote.fetch(list(refspecs), callbacks=_Callbacks(progress), depth=depth)
+    except GitError:
+        raise
+    except (pygit2.GitError, OSError, ValueError, KeyError) as e:
+        raise GitError(_one_line(e)) from None
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text or type(e).__name__
+
+
+def seed_objects(repo: pygit2.Repository, source: Path) -> None:
+    """Hardlink (or copy) the object files of the local repository ``source`` into ``repo``, so
+    that a following fetch from it transfers no objects (libgit2's local transport would repack)."""
+    src = git_dir(source)
+    if src is None:
+        return
+    dst = Path(repo.path) / "objects"
+    for dirpath, _dirs, files in os.walk(src / "objects"):
+        rel = Path(dirpath).relative_to(src / "objects")
+        if rel.parts and rel.parts[0] == "info":
+            continue
+        target_dir = dst / rel
+        for name in files:
+            if name.startswith("tmp") or name.startswith("pack_git2"):
+                continue
+            target = target_dir / name
+            if target.exists():
+                continue
+            target_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(Path(dirpath) / name, target)
+            except OSError:
+                shutil.copy2(Path(dirpath) / name, target)
+
+
+def add_alternate(repo: pygit2.Repository, objects: Path) -> None:
+    """Borrow objects from another repository's object directory (like ``git clone --reference``)."""
+    alternates = Path(repo.path) / "objects" / "info" / "alternates"
+    alternates.parent.mkdir(parents=True, exist_ok=True)
+    existing = alternates.read_text().splitlines() if alternates.exists() else []
+    if str(objects) not in existing:
+        alternates.write_text("".join(f"{line}\n" for line in [*existing, str(objects)]))
+    # The odb of an open repository does not notice new alternates: add it for this session too.
+    repo.odb.add_disk_alternate(str(objects))
+
+
+# --------------------------------------------------------------------------------------------------
+# Refs and commits
+# --------------------------------------------------------------------------------------------------
+
+
+def init(path: Path, *, bare: bool = False) -> pygit2.Repository:
+    return pygit2.init_repository(str(path), bare=bare)
+
+
+def commit_of(repo: pygit2.Repository, spec: str) -> str | None:
+    """The commit a full SHA or a full reference name names (tags peeled), or None."""
+    try:
+        if is_sha(spec):
+            obj = repo.get(spec)
+            if obj is None:
+                return None
+            return str(obj.peel(pygit2.Commit).id)
+        ref = repo.references.get(spec)
+        if ref is None:
+            return None
+        return str(ref.peel(pygit2.Commit).id)
+    except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+        return None
+
+
+def detach(repo: pygit2.Repository, sha: str) -> None:
+    """Point HEAD at ``sha`` directly, touching no file (for repositories without checkout)."""
+    repo.set_head(pygit2.Oid(hex=sha))
+
+
+def set_ref(repo: pygit2.Repository, name: str, sha: str, message: str = "ukws") -> None:
+    repo.create_reference_direct(name, pygit2.Oid(hex=sha), True, message)
+
+
+def delete_ref(repo: pygit2.Repository, name: str) -> None:
+    ref = repo.references.get(name)
+    if ref is not None:
+        ref.delete()
+
+
+def refs_under(repo: pygit2.Repository, prefix: str) -> list[str]:
+    return sorted(r for r in repo.references if r.startswith(prefix))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Head:
+    sha: str | None
+    """None when HEAD is unborn."""
+    branch: str | None
+    """Short branch name, None when detached."""
+
+
+def head(repo: pygit2.Repository) -> Head:
+    if repo.head_is_unborn:
+        return Head(sha=None, branch=None)
+    ref = repo.references["HEAD"]
+    branch = None
+    if not repo.head_is_detached:
+        target = ref.target
+        branch = str(target).removeprefix("refs/heads/") if isinstance(target, str) else None
+    return Head(sha=str(repo.head.target), branch=branch)
+
+
+def is_ancestor(repo: pygit2.Repository, ancestor: str, descendant: str) -> bool:
+    """True when ``ancestor`` is ``descendant`` or one of its ancestors."""
+    if ancestor == descendant:
+        return True
+    try:
+        return bool(repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor)))
+    except (pygit2.GitError, KeyError, ValueError):
+        return False
+
+
+def ahead_behind(repo: pygit2.Repository, local: str, upstream: str) -> tuple[int, int]:
+    a, b = repo.ahead_behind(pygit2.Oid(hex=local), pygit2.Oid(hex=upstream))
+    return int(a), int(b)
+
+
+def local_branches(repo: pygit2.Repository) -> dict[str, str]:
+    """Local branch name -> tip SHA."""
+    out: dict[str, str] = {}
+    for name in repo.references:
+        if name.startswith("refs/heads/"):
+            sha = commit_of(repo, name)
+            if sha is not None:
+                out[name.removeprefix("refs/heads/")] = sha
+    return out
+
+
+def has_stash(repo: pygit2.Repository) -> bool:
+    return repo.references.get("refs/stash") is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# Working trees
+# --------------------------------------------------------------------------------------------------
+
+
+class CheckoutConflict(GitError):
+    """A checkout would overwrite local changes; nothing was written."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = tuple(sorted(paths))
+        more = f" and {len(self.paths) - 5} more" if len(self.paths) > 5 else ""
+        shown = ", ".join(self.paths[:5]) + more
+        super().__init__(f"local changes would be overwritten: {shown or 'unknown files'}")
+
+
+class _ConflictCollector(pygit2.CheckoutCallbacks):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    def checkout_notify_flags(self) -> Any:
+        return pygit2.enums.CheckoutNotify.CONFLICT
+
+    def checkout_notify(self, why: Any, path: str, baseline: Any, target: Any, workdir: Any) -> None:
+        self.paths.append(path)
+
+
+_SAFE = pygit2.enums.CheckoutStrategy.SAFE | pygit2.enums.CheckoutStrategy.DONT_OVERWRITE_IGNORED
+
+
+def checkout(repo: pygit2.Repository, sha: str, *, branch: str | None = None) -> None:
+    """Check out commit ``sha`` without overwriting anything uncommitted, untracked or ignored, then
+    point HEAD at it: detached, or on ``branch`` (created or moved to ``sha``).
+
+    Local changes to files the checkout does not touch are carried over. When any file would be
+    overwritten, raises :class:`CheckoutConflict` before writing anything.
+    """
+    commit = repo[pygit2.Oid(hex=sha)].peel(pygit2.Commit)
+    collector = _ConflictCollector()
+    try:
+        repo.checkout_tree(commit, strategy=_SAFE, callbacks=collector)  # type: ignore[no-untyped-call]
+    except pygit2.GitError as e:
+        if collector.paths or "conflict" in str(e):
+            raise CheckoutConflict(collector.paths) from None
+        raise GitError(_one_line(e)) from None
+    if branch is None:
+        repo.set_head(commit.id)
+    else:
+        set_ref(repo, f"refs/heads/{branch}", sha, "ukws sync")
+        repo.set_head(f"refs/heads/{branch}")
+
+
+def _workdir_blob(path: Path) -> str | None:
+    """The blob id of a working tree file (a symlink hashes its target text), None if absent."""
+    try:
+        if path.is_symlink():
+            return str(pygit2.hash(os.readlink(path).encode()))
+        if path.is_file():
+            return str(pygit2.hashfile(str(path)))
+    except OSError:
+        return None
+    return None
+
+
+def finish_interrupted_checkout(
+    repo: pygit2.Repository, old: str | None, new: str, *, branch: str | None
+) -> None:
+    """Complete a checkout from ``old`` to ``new`` that was killed half-way.
+
+    Every file the checkout changes must hold ``old``'s or ``new``'s content (the checkout refused to
+    start otherwise); those files are forced to ``new``. A file holding anything else was edited
+    since: raises :class:`CheckoutConflict` and writes nothing.
+    """
+    new_tree = repo[pygit2.Oid(hex=new)].peel(pygit2.Commit).tree
+    if old is None:
+        diff = new_tree.diff_to_tree(swap=True)
+    else:
+        diff = repo[pygit2.Oid(hex=old)].peel(pygit2.Commit).tree.diff_to_tree(new_tree)
+    workdir = Path(repo.workdir)
+    paths: list[str] = []
+    edited: list[str] = []
+    zero = "0" * len(new)
+    for delta in diff.deltas:
+        for f in {delta.old_file.path, delta.new_file.path}:
+            want = {str(delta.old_file.id), str(delta.new_file.id)}
+            have = _workdir_blob(workdir / f)
+            if have is None and (zero in want or not (workdir / f).exists()):
+                pass
+            elif have not in want:
+                edited.append(f)
+            paths.append(f)
+    if edited:
+        raise CheckoutConflict(edited)
+    if paths:
+        force = pygit2.enums.CheckoutStrategy.FORCE
+        repo.checkout_tree(new_tree, strategy=force, paths=sorted(set(paths)))  # type: ignore[no-untyped-call]
+    if branch is None:
+        repo.set_head(pygit2.Oid(hex=new))
+    else:
+        set_ref(repo, f"refs/heads/{branch}", new, "ukws sync (repaired)")
+        repo.set_head(f"refs/heads/{branch}")
+
+
+def remove_stale_locks(gitdir: Path) -> None:
+    """Delete lock and temporary files a killed libgit2 operation left behind in ``gitdir``.
+
+    Only call this for a repository ukws was writing to when it was killed (its journal says so).
+    """
+    for path in gitdir.rglob("*.lock"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+    pack = gitdir / "objects" / "pack"
+    if pack.is_dir():
+        for path in pack.glob("pack_git2_*"):
+            path.unlink(missing_ok=True)
+
+
+class RebaseConflict(GitError):
+    """Replaying a local commit onto the new revision conflicts; nothing was changed."""
+
+
+def replay(repo: pygit2.Repository, tip: str, onto: str, *, hide: Sequence[str] = ()) -> str:
+    """Replay the commits of ``tip`` that are not in ``onto`` (nor in ``hide``) on top of ``onto``.
+
+    Works in memory: only new objects are written, no ref, index or file. Returns the new tip.
+    """
+    walker = repo.walk(pygit2.Oid(hex=tip), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
+    walker.hide(pygit2.Oid(hex=onto))
+    for h in hide:
+        if h in repo:
+            walker.hide(pygit2.Oid(hex=h))
+    base = repo[pygit2.Oid(hex=onto)].peel(pygit2.Commit)
+    for c in list(walker):
+        if len(c.parents) != 1:
+            raise RebaseConflict(f"commit {str(c.id)[:12]} is a merge; rebase it by hand")
+        index = repo.merge_trees(c.parents[0].tree, base.tree, c.tree)
+        if index.conflicts is not None:
+            raise RebaseConflict(f"commit {str(c.id)[:12]} ({c.message.splitlines()[0]!r}) conflicts")
+        tree = index.write_tree(repo)
+        committer = pygit2.Signature(c.committer.name, c.committer.email)
+        new = repo.create_commit(None, c.author, committer, c.message, tree, [base.id])
+        base = repo[new].peel(pygit2.Commit)
+    return str(base.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkState:
+    """Uncommitted work in a working tree."""
+
+    dirty: tuple[str, ...]
+    """Tracked files changed in the index or the working tree."""
+    untracked: tuple[str, ...]
+    ignored: tuple[str, ...] = ()
+
+
+def work_state(repo: pygit2.Repository, *, ignored: bool = False) -> WorkState:
+    flags = pygit2.enums.FileStatus
+    dirty: list[str] = []
+    untracked: list[str] = []
+    ign: list[str] = []
+    for path, st in repo.status(untracked_files="all", ignored=ignored).items():
+        if st & flags.IGNORED:
+            ign.append(path)
+        elif st == flags.WT_NEW:
+            untracked.append(path)
+        elif st != flags.CURRENT:
+            dirty.append(path)
+    return WorkState(
+        dirty=tuple(sorted(dirty)), untracked=tuple(sorted(untracked)), ignored=tuple(sorted(ign))
+    )
+
+
+def diff_patch(repo: pygit2.Repository) -> str:
+    """The patch of the index and working tree against HEAD (like ``git diff HEAD``)."""
+    index = repo.index
+    if repo.head_is_unborn:
+        diff = index.diff_to_workdir()
+    else:
+        diff = repo.head.peel(pygit2.Commit).tree.diff_to_index(index)
+        diff.merge(index.diff_to_workdir())
+    return str(diff.patch or "")

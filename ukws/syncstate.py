@@ -1,0 +1,129 @@
+"""What ``ukws sync`` keeps under ``.ukws/sync/``: the workspace lock, per-project journals, the
+record of what was last synced, and scratch space for clones and deletions in progress.
+
+Layout::
+
+    .ukws/sync/lock              held (flock) while a sync runs; the kernel drops it when ukws dies
+    .ukws/sync/state.json        projects and copy/link files the last syncs placed
+    .ukws/sync/journal/<key>.json  one per project while ukws writes to its repository
+    .ukws/sync/tmp/<key>/        a clone being built; renamed into place when complete
+    .ukws/sync/trash/<key>/      a pruned project being deleted
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ukws.errors import WorkspaceError
+from ukws.fileops import atomic_write
+
+STATE_VERSION = 1
+
+
+def key(path: str) -> str:
+    """A file-name-safe key for a project path."""
+    return hashlib.sha256(path.encode()).hexdigest()[:20]
+
+
+@contextlib.contextmanager
+def workspace_lock(sync_dir: Path) -> Iterator[None]:
+    """Hold the sync lock of a workspace; fail at once when another sync holds it."""
+    sync_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(sync_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkspaceError(
+                "another ukws sync is running in this workspace; wait for it to finish and try again"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def clean_scratch(sync_dir: Path) -> None:
+    """Delete half-built clones and half-deleted projects an interrupted sync left behind."""
+    for name in ("tmp", "trash"):
+        d = sync_dir / name
+        if d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def scratch_dir(sync_dir: Path, kind: str, path: str) -> Path:
+    d = sync_dir / kind / key(path)
+    if d.exists():
+        shutil.rmtree(d)
+    d.parent.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """A project the workspace holds because a sync put it there."""
+
+    path: str
+    name: str
+    mirror: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class State:
+    projects: tuple[Entry, ...] = ()
+
+
+def load_state(sync_dir: Path) -> State:
+    try:
+        raw = json.loads((sync_dir / "state.json").read_text())
+        projects = tuple(
+            Entry(path=str(e["path"]), name=str(e["name"]), mirror=bool(e.get("mirror", False)))
+            for e in raw.get("projects", [])
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return State()
+    return State(projects=projects)
+
+
+def save_state(sync_dir: Path, state: State) -> None:
+    data = {
+        "version": STATE_VERSION,
+        "projects": [
+            {"path": e.path, "name": e.name, "mirror": e.mirror}
+            for e in sorted(state.projects, key=lambda e: e.path)
+        ],
+    }
+    atomic_write(sync_dir / "state.json", (json.dumps(data, indent=1) + "\n").encode())
+
+
+class Journal:
+    """Marks a project's repository as being written to. Present at start-up, it means a sync was
+    killed half-way through that project: the repair reads what was in progress."""
+
+    def __init__(self, sync_dir: Path, path: str) -> None:
+        self.file = sync_dir / "journal" / f"{key(path)}.json"
+        self.path = path
+
+    def read(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.file.read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def write(self, **entry: Any) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.file, json.dumps({"path": self.path, **entry}).encode())
+
+    def clear(self) -> None:
+        self.file.unlink(missing_ok=True)
