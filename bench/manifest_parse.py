@@ -1,0 +1,81 @@
+"""Time loading a generated 10,000-project manifest spread over includes.
+
+Prints ukws's load time next to the floor: lxml parsing the same files and doing nothing else.
+Target: load <= 1 s. Run: ``.venv/bin/python bench/manifest_parse.py [--projects N] [--includes K]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+from ukws.manifest import load, write
+
+
+def generate(folder: Path, projects: int, includes: int) -> Path:
+    per = projects // includes
+    for i in range(includes):
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<manifest>"]
+        for j in range(per):
+            n = i * per + j
+            lines.append(
+                f'  <project name="platform/group{i}/project{n}" path="group{i}/p{n}" groups="g{i % 7},pdk"'
+                f' revision="refs/tags/android-{n % 40}"'
+                + (f' clone-depth="1"><copyfile src="f" dest="out/c{n}"/></project>' if n % 50 == 0 else "/>")
+            )
+        lines.append("</manifest>")
+        (folder / f"inc{i}.xml").write_text("\n".join(lines) + "\n")
+    top = ['<?xml version="1.0" encoding="UTF-8"?>', "<manifest>",
+           '  <remote name="aosp" fetch=".." review="https://review.example.org/"/>',
+           '  <default revision="main" remote="aosp" sync-j="4"/>']
+    top += [f'  <include name="inc{i}.xml" groups="inc{i}"/>' for i in range(includes)]
+    top += ['  <remove-project name="platform/group0/project0"/>', "</manifest>"]
+    (folder / "default.xml").write_text("\n".join(top) + "\n")
+    return folder / "default.xml"
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--projects", type=int, default=10_000)
+    ap.add_argument("--includes", type=int, default=10)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    url = "https://android.example.org/platform/manifest"
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        top = generate(folder, args.projects, args.includes)
+        files = sorted(folder.glob("*.xml"))
+
+        def floor() -> None:
+            for f in files:
+                etree.parse(str(f))
+
+        m = load(top, manifest_url=url)
+        assert len(m.projects) == args.projects - 1
+        t_floor = timed(floor, args.repeat)
+        t_load = timed(lambda: load(top, manifest_url=url), args.repeat)
+        t_write = timed(lambda: write(m), args.repeat)
+    verdict = "met" if t_load <= 1.0 else "MISSED"
+    print(f"manifest: {args.projects} projects in {args.includes} includes (median of {args.repeat})")
+    print(f"  lxml parse only (floor) {t_floor * 1000:8.1f} ms")
+    print(f"  ukws load               {t_load * 1000:8.1f} ms  ratio {t_load / t_floor:5.1f}x  target <= 1000 ms: {verdict}")
+    print(f"  ukws write              {t_write * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
