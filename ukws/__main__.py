@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ukws.cli import main
+from ukws.entry import main
 
 if __name__ == "__main__":
     main()

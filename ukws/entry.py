@@ -1,0 +1,16 @@
+"""The console-script entry point: answers ``--version`` before loading the CLI framework."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        from ukws import __version__
+
+        sys.stdout.write(f"ukws {__version__}\n")
+        return
+    from ukws.cli import main as cli_main
+
+    cli_main()
