@@ -69,13 +69,13 @@ def _load(data: bytes, extra: dict[str, bytes] | None = None) -> None:
         assert load(folder / "again.xml") == m
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300))
 def test_random_bytes_never_crash(data: bytes) -> None:
     _load(data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(manifests(), manifests())
 def test_random_manifests_never_crash(data: bytes, included: bytes) -> None:
     _load(data, {"inc.xml": included})
