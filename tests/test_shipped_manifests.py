@@ -12,7 +12,7 @@ from ukws.manifest.revision import RevisionKind, revision_kind
 from ukws.shipped import find_manifest, shipped_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = sorted((ROOT / "manifests").glob("*.xml")) + [ROOT / "default.xml"]
+SHIPPED = [*sorted((ROOT / "manifests").glob("*.xml")), ROOT / "default.xml"]
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

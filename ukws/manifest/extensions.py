@@ -29,6 +29,7 @@ from ukws.manifest.model import (
     Target,
 )
 from ukws.manifest.paths import check_path
+from ukws.manifest.xmlutil import line_of
 
 TOP_ELEMENT = "x-ukws"
 _ROLES = ", ".join(r.value for r in Role)
@@ -46,7 +47,7 @@ def _validate(el: etree._Element, file: str, problems: list[Problem]) -> bool:
     if schema.validate(el):
         return True
     for entry in schema.error_log:
-        line = entry.line if entry.line and entry.line > 0 else el.sourceline or 0
+        line = entry.line if entry.line and entry.line > 0 else line_of(el)
         problems.append(Problem(loc=Location(file=file, line=line), message=f"<{el.tag}>: {entry.message}"))
     return False
 
@@ -71,7 +72,7 @@ def project_extensions(
     """The extension fields of a ``<project>`` (all of them, defaults included) or of an
     ``<extend-project>`` (``only_given``: just those it sets)."""
     fields: dict[str, Any] = {}
-    loc = Location(file=file, line=el.sourceline or 0)
+    loc = Location(file=file, line=line_of(el))
     role = el.get("x-role")
     if role is not None:
         try:
@@ -98,7 +99,7 @@ def project_extensions(
                 requires.append(req)
         elif child.tag == "x-app":
             if app is not None:
-                problems.append(Problem(loc=Location(file=file, line=child.sourceline or 0),
+                problems.append(Problem(loc=Location(file=file, line=line_of(child)),
                                         message=f"project {project}: only one <x-app> is allowed"))
             else:
                 app = _app(child, file, problems, project)
@@ -112,7 +113,7 @@ def project_extensions(
 
 
 def _requirement(el: etree._Element, file: str, problems: list[Problem], project: str) -> Requirement | None:
-    loc = Location(file=file, line=el.sourceline or 0)
+    loc = Location(file=file, line=line_of(el))
     if not el.get("project"):
         problems.append(Problem(loc=loc, message=f"project {project}: <x-requires> needs a project attribute"))
         return None
@@ -130,7 +131,7 @@ _WORD = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -> AppSpec | None:
-    loc = Location(file=file, line=el.sourceline or 0)
+    loc = Location(file=file, line=line_of(el))
     ok = _check_app_children(el, file, problems, project) and _validate(el, file, problems)
     subdir = (el.get("subdir") or "").strip("/")
     if subdir and (why := check_path(subdir)):
@@ -139,7 +140,7 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -
     patches: list[Patch] = []
     targets: list[Target] = []
     for child in el:
-        cloc = Location(file=file, line=child.sourceline or 0)
+        cloc = Location(file=file, line=line_of(child))
         if child.tag == "x-patch":
             path = child.get("path", "")
             if why := check_path(path):
@@ -180,7 +181,7 @@ def _check_app_children(el: etree._Element, file: str, problems: list[Problem], 
     for child in el:
         if not isinstance(child.tag, str):
             continue
-        cloc = Location(file=file, line=child.sourceline or 0)
+        cloc = Location(file=file, line=line_of(child))
 
         def bad(message: str, cloc: Location = cloc) -> None:
             nonlocal ok
@@ -210,7 +211,7 @@ def _check_app_children(el: etree._Element, file: str, problems: list[Problem], 
 def top_level(el: etree._Element, file: str, problems: list[Problem]) -> LibraryPolicy:
     policy = el.get("library-policy", LibraryPolicy.LOCKSTEP.value)
     if policy not in {p.value for p in LibraryPolicy}:
-        problems.append(Problem(loc=Location(file=file, line=el.sourceline or 0),
+        problems.append(Problem(loc=Location(file=file, line=line_of(el)),
                                 message=f"<x-ukws library-policy=\"{policy}\">: expected lockstep or independent"))
         return LibraryPolicy.LOCKSTEP
     if not _validate(el, file, problems):

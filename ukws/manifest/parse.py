@@ -41,6 +41,7 @@ from ukws.manifest.model import (
 from ukws.manifest.paths import check_path
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import check_url, join_fetch, project_url
+from ukws.manifest.xmlutil import line_of
 
 _SPLIT = re.compile(r"[,\s]+")
 _TRUE = frozenset({"true", "yes", "1"})
@@ -72,7 +73,7 @@ class _Node:
 
     @property
     def loc(self) -> Location:
-        return Location(file=self.file, line=self.el.sourceline or 0)
+        return Location(file=self.file, line=line_of(self.el))
 
 
 @dataclass(slots=True)
@@ -115,7 +116,7 @@ class _Loader:
             self.problem(where, f"cannot read manifest {display}: {reason}")
             return []
         try:
-            root = etree.fromstring(data, _parser(), base_url=None)
+            root = etree.fromstring(data, _parser())
         except etree.XMLSyntaxError as e:
             line = e.lineno or 1
             msg = (e.msg or str(e)).split(f", line {line}")[0]
@@ -127,7 +128,7 @@ class _Loader:
         if not isinstance(root.tag, str) or root.tag != "manifest":
             tag = root.tag if isinstance(root.tag, str) else "?"
             self.problem(
-                Location(file=display, line=root.sourceline or 1),
+                Location(file=display, line=(line_of(root) or 1)),
                 f"not a manifest: the root element is <{tag}>, expected <manifest>",
             )
             return []
@@ -135,7 +136,7 @@ class _Loader:
         for el in root:
             if not isinstance(el.tag, str):
                 continue
-            loc = Location(file=display, line=el.sourceline or 0)
+            loc = Location(file=display, line=line_of(el))
             own_revision = el.get("revision") or revision if el.tag in ("include", "project") else None
             if el.tag == "include":
                 nodes.extend(self._include(el, loc, display, include_root, groups, own_revision, chain))
@@ -267,7 +268,7 @@ def _remote(loader: _Loader, node: _Node) -> Remote | None:
 
 
 def _at(node: _Node, el: etree._Element) -> Location:
-    return Location(file=node.file, line=el.sourceline or 0)
+    return Location(file=node.file, line=line_of(el))
 
 
 def _default(loader: _Loader, node: _Node) -> Default:
