@@ -589,13 +589,14 @@ def _workdir_blob(path: Path) -> str | None:
 
 
 def finish_interrupted_checkout(
-    repo: pygit2.Repository, old: str | None, new: str, *, branch: str | None
-) -> None:
+    repo: pygit2.Repository, old: str | None, new: str, *, branch: str | None, keep_dir: Path
+) -> tuple[str, ...]:
     """Complete a checkout from ``old`` to ``new`` that was killed half-way.
 
-    Every file the checkout changes must hold ``old``'s or ``new``'s content (the checkout refused to
-    start otherwise); those files are forced to ``new``. A file holding anything else was edited
-    since: raises :class:`CheckoutConflict` and writes nothing.
+    The checkout only started because every file it changes held ``old``'s content (or already
+    ``new``'s), so those files are forced to ``new``. A file holding anything else was being written
+    when the checkout died, or was edited since: it is first copied to ``keep_dir/<path>``.
+    Returns the paths copied.
     """
     new_tree = repo[pygit2.Oid(hex=new)].peel(pygit2.Commit).tree
     if old is None:
@@ -603,28 +604,27 @@ def finish_interrupted_checkout(
     else:
         diff = repo[pygit2.Oid(hex=old)].peel(pygit2.Commit).tree.diff_to_tree(new_tree)
     workdir = Path(repo.workdir)
-    paths: list[str] = []
-    edited: list[str] = []
-    zero = "0" * len(new)
+    paths: set[str] = set()
+    kept: list[str] = []
     for delta in diff.deltas:
         for f in {delta.old_file.path, delta.new_file.path}:
-            want = {str(delta.old_file.id), str(delta.new_file.id)}
+            paths.add(f)
             have = _workdir_blob(workdir / f)
-            if have is None and (zero in want or not (workdir / f).exists()):
-                pass
-            elif have not in want:
-                edited.append(f)
-            paths.append(f)
-    if edited:
-        raise CheckoutConflict(edited)
+            if have is None or have in {str(delta.old_file.id), str(delta.new_file.id)}:
+                continue
+            copy = keep_dir / f
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(workdir / f, copy, follow_symlinks=False)
+            kept.append(f)
     if paths:
         force = pygit2.enums.CheckoutStrategy.FORCE
-        repo.checkout_tree(new_tree, strategy=force, paths=sorted(set(paths)))  # type: ignore[no-untyped-call]
+        repo.checkout_tree(new_tree, strategy=force, paths=sorted(paths))  # type: ignore[no-untyped-call]
     if branch is None:
         repo.set_head(pygit2.Oid(hex=new))
     else:
         set_ref(repo, f"refs/heads/{branch}", new, "ukws sync (repaired)")
         repo.set_head(f"refs/heads/{branch}")
+    return tuple(sorted(kept))
 
 
 def remove_stale_locks(gitdir: Path) -> None:

@@ -215,9 +215,7 @@ def _run_all(ctx: _Context, projects: list[Project], manifest: Manifest) -> list
     return [results[p.path] for p in projects]
 
 
-def _report(
-    options: SyncOptions, p: Project, phase: str, pr: git.Progress, outcome: ProjectOutcome | None
-) -> None:
+def _report(options: SyncOptions, p: Project, phase: str, pr: git.Progress, outcome: ProjectOutcome | None) -> None:
     if options.progress is not None:
         options.progress(
             ProgressEvent(
@@ -235,9 +233,7 @@ def _report(
 def _outcome(
     p: Project, action: Action, message: str = "", *, sha: str | None = None, recovery_ref: str | None = None
 ) -> ProjectOutcome:
-    return ProjectOutcome(
-        name=p.name, path=p.path, action=action, message=message, sha=sha, recovery_ref=recovery_ref
-    )
+    return ProjectOutcome(name=p.name, path=p.path, action=action, message=message, sha=sha, recovery_ref=recovery_ref)
 
 
 def _guarded(ctx: _Context, p: Project, progress: git.Progress) -> ProjectOutcome:
@@ -280,7 +276,7 @@ def _sync_project(ctx: _Context, p: Project, progress: git.Progress) -> ProjectO
         return _clone(ctx, p, rev, dest, fetcher)
     journal = syncstate.Journal(ctx.sync_dir, p.path)
     repo = git.open_repo(dest)
-    _repair(repo, journal, gitdir)
+    note = _repair(ctx, repo, journal, gitdir)
     if options.mirror:
         journal.write(op="fetch")
         fetcher.mirror(repo)
@@ -292,6 +288,8 @@ def _sync_project(ctx: _Context, p: Project, progress: git.Progress) -> ProjectO
         return _outcome(p, Action.FETCHED if fetched else Action.UNCHANGED, sha=target)
     outcome = _update(ctx, repo, p, rev, target, journal)
     journal.clear()
+    if note:
+        outcome = replace(outcome, message="; ".join(m for m in (outcome.message, f"{p.name} ({p.path}): {note}") if m))
     if fetched and outcome.action is Action.UNCHANGED and not outcome.message:
         return replace(outcome, action=Action.FETCHED)
     return outcome
@@ -318,9 +316,7 @@ class _Fetcher:
             except GitError as e:
                 errors.append(f"{url}: {e}")
         others = f" (and {len(errors) - 1} other URLs)" if len(errors) > 1 else ""
-        raise GitError(
-            f"cannot fetch {what} from {errors[0]}{others}; check the URL and the network, then sync again"
-        )
+        raise GitError(f"cannot fetch {what} from {errors[0]}{others}; check the URL and the network, then sync again")
 
     def mirror(self, repo: git.Repository) -> None:
         self(repo, ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], "the repository")
@@ -336,9 +332,9 @@ def _resolve_local(repo: git.Repository, rev: str, p: Project) -> str | None:
     if git.is_sha(rev):
         return git.commit_of(repo, rev)
     if rev.startswith("refs/heads/"):
-        return git.commit_of(
-            repo, f"refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}"
-        ) or git.commit_of(repo, rev)
+        return git.commit_of(repo, f"refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}") or git.commit_of(
+            repo, rev
+        )
     if rev.startswith("refs/tags/"):
         return git.commit_of(repo, rev)
     if rev.startswith("refs/"):
@@ -384,9 +380,7 @@ def _resolve(
     elif rev.startswith("refs/"):
         fetch(repo, [f"+{rev}:refs/ukws/fetched/{rev.removeprefix('refs/')}"], rev)
     else:
-        fetch(
-            repo, [f"+refs/heads/{rev}:refs/remotes/{remote}/{rev}", f"+refs/tags/{rev}:refs/tags/{rev}"], rev
-        )
+        fetch(repo, [f"+refs/heads/{rev}:refs/remotes/{remote}/{rev}", f"+refs/tags/{rev}:refs/tags/{rev}"], rev)
     sha = _resolve_local(repo, rev, p)
     if sha is None:
         raise GitError(f"revision {rev} not found at {fetch.urls[0]}; check the manifest's revision")
@@ -452,29 +446,33 @@ def _reference_repo(reference: Path, p: Project) -> Path | None:
     return None
 
 
-def _repair(repo: git.Repository, journal: syncstate.Journal, gitdir: Path) -> None:
-    """Finish or undo what a killed sync was doing to this repository."""
+def _repair(ctx: _Context, repo: git.Repository, journal: syncstate.Journal, gitdir: Path) -> str:
+    """Finish what a killed sync was doing to this repository. Returns a note for the user ('' when
+    there is nothing to say)."""
     entry = journal.read()
     if entry is None:
-        return
+        return ""
     git.remove_stale_locks(gitdir)
+    note = ""
     if entry.get("op") == "checkout":
         new = str(entry.get("to"))
         old = entry.get("from")
         branch = entry.get("branch")
         head = git.head(repo)
         if head.sha != new or head.branch != branch:
-            try:
-                git.finish_interrupted_checkout(
-                    repo, str(old) if old else None, new, branch=str(branch) if branch else None
+            keep = ctx.sync_dir / "rescued" / time.strftime("%Y%m%d-%H%M%S", time.gmtime()) / journal.path
+            kept = git.finish_interrupted_checkout(
+                repo, str(old) if old else None, new, branch=str(branch) if branch else None, keep_dir=keep
+            )
+            if kept:
+                rel = keep.relative_to(ctx.root) if is_inside(keep, ctx.root) else keep
+                note = (
+                    f"finished an interrupted checkout; {len(kept)} file(s) it was writing were copied to {rel} "
+                    "first, in case they held your edits"
                 )
-            except git.CheckoutConflict as e:
-                raise _Skip(
-                    f"an interrupted sync left an unfinished checkout, and {e}; "
-                    "check those files, then sync again"
-                ) from None
         git.set_ref(repo, SYNCED_REF, new)
     journal.clear()
+    return note
 
 
 def _update(
@@ -533,9 +531,7 @@ def _update_branch(
                 f"branch {branch} not fast-forwarded to {rev}: {e}; commit or stash them, then sync again"
             ) from None
         git.set_ref(repo, SYNCED_REF, target)
-        return _outcome(
-            p, Action.UPDATED, f"{p.name} ({p.path}): fast-forwarded branch {branch} to {rev}", sha=target
-        )
+        return _outcome(p, Action.UPDATED, f"{p.name} ({p.path}): fast-forwarded branch {branch} to {rev}", sha=target)
     ahead, _ = git.ahead_behind(repo, tip, target)
     if git.is_ancestor(repo, target, tip):
         return _outcome(
@@ -555,9 +551,7 @@ def _update_branch(
     try:
         new_tip = git.replay(repo, tip, target, hide=[synced] if synced else [])
     except git.RebaseConflict as e:
-        raise _Skip(
-            f"rebase of branch {branch} onto {rev} aborted, branch unchanged: {e}; rebase by hand"
-        ) from None
+        raise _Skip(f"rebase of branch {branch} onto {rev} aborted, branch unchanged: {e}; rebase by hand") from None
     journal.write(op="checkout", **{"from": tip, "to": new_tip, "branch": branch})
     try:
         git.checkout(repo, new_tip, branch=branch)
@@ -644,8 +638,7 @@ def _removed(
                     name=entry.name,
                     path=entry.path,
                     action=Action.REMOVED,
-                    message=f"{label}: no longer in the manifest; kept (sync --prune "
-                    "deletes it when it holds no work)",
+                    message=f"{label}: no longer in the manifest; kept (sync --prune deletes it when it holds no work)",
                 )
             )
             continue
