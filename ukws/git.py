@@ -253,6 +253,29 @@ def update_manifest_repo(path: Path, urls: Sequence[str], revision: str | None) 
     return ManifestCheckout(url=used, sha=str(commit.id), action="updated", failures=tuple(failures))
 
 
+def checked_out_commit(path: Path) -> str | None:
+    """The commit checked out in the repository at ``path``; None when there is no repository
+    there or its HEAD is unborn. Works for bare repositories (their HEAD) too."""
+    try:
+        repo = pygit2.Repository(str(path), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+    except (pygit2.GitError, KeyError):
+        return None
+    if repo.head_is_unborn:
+        return None
+    return str(repo.head.target)
+
+
+def manifest_repo_head(path: Path) -> tuple[str, str | None] | None:
+    """The manifest repository's checked-out commit and branch (None when detached), or None."""
+    try:
+        repo = pygit2.Repository(str(path), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+    except (pygit2.GitError, KeyError):
+        return None
+    if repo.head_is_unborn:
+        return None
+    return str(repo.head.target), None if repo.head_is_detached else repo.head.shorthand
+
+
 # --------------------------------------------------------------------------------------------------
 # Validation of what a manifest hands to git
 # --------------------------------------------------------------------------------------------------

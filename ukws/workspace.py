@@ -508,3 +508,88 @@ def init(
         url_failures=failures,
         lock_set_aside=lock_aside,
     )
+
+
+# -- info ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceInfo:
+    """What ``ukws info`` reports."""
+
+    root: Path
+    manifest: ManifestSource
+    manifest_file: Path
+    manifest_sha: str | None
+    """The manifest repository's checked-out commit (``-u`` workspaces)."""
+    manifest_branch: str | None
+    groups: str
+    depth: int | None
+    mirror: bool
+    reference: str | None
+    rewrites: tuple[Rewrite, ...]
+    """Workspace rules, then the user's."""
+    local_manifests: tuple[str, ...]
+    lock: Path | None
+    """The lock file, when there is one."""
+    projects: int
+    """Projects the group selection picks (0 when the manifest does not load)."""
+    projects_total: int
+    manifest_error: str | None = None
+    """Why the manifest does not load, if it does not."""
+
+
+def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> WorkspaceInfo:
+    from ukws import git
+    from ukws import manifest as loader
+    from ukws.errors import UkwsError
+
+    head = git.manifest_repo_head(ws.manifests_dir) if ws.is_repo else None
+    selected = total = 0
+    problem: str | None = None
+    try:
+        full = load_manifest_file(
+            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+        )
+        total = len(full.projects)
+        selected = len(loader.select_groups(full, ws.config.groups).projects)
+    except UkwsError as e:
+        problem = "; ".join(e.lines())
+    local = (
+        tuple(sorted(p.name for p in ws.local_manifests_dir.glob("*.xml"))) if ws.local_manifests_dir.is_dir() else ()
+    )
+    return WorkspaceInfo(
+        root=ws.root,
+        manifest=ws.config.manifest,
+        manifest_file=ws.manifest_path,
+        manifest_sha=head[0] if head else None,
+        manifest_branch=head[1] if head else None,
+        groups=ws.config.groups,
+        depth=ws.config.depth,
+        mirror=ws.config.mirror,
+        reference=ws.config.reference,
+        rewrites=(*ws.config.rewrites, *user_rules),
+        local_manifests=local,
+        lock=ws.lock_path if ws.lock_path.is_file() else None,
+        projects=selected,
+        projects_total=total,
+        manifest_error=problem,
+    )
+
+
+# -- lock ----------------------------------------------------------------------------------------
+
+
+def read_pins(ws: Workspace) -> dict[str, str]:
+    """Project path -> commit, from the lock (a manifest whose revisions are full commit SHAs, as
+    ``repo manifest -r`` writes); empty when the workspace has no lock."""
+    from ukws import manifest as loader
+
+    if not ws.lock_path.is_file():
+        return {}
+    lock = loader.load(ws.lock_path)
+    return {p.path: p.revision for p in lock.projects if _is_sha(p.revision)}
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
