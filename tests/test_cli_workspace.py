@@ -1,0 +1,200 @@
+"""The workspace commands end to end: ``ukws init``, ``sync``, ``status``, ``diff``, ``forall``, ``info``,
+against repositories served over file://, ``git daemon`` and smart HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pygit2
+import pytest
+from typer.testing import CliRunner, Result
+
+from tests.gitutil import commit, file_url
+from tests.servers import GitServer
+from tests.wsutil import manifest_xml, push_manifest, serve_workspace
+from ukws.cli import app
+
+
+def ukws(cwd: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, ["-C", str(cwd), *args], catch_exceptions=False)
+
+
+def _head(path: Path) -> str:
+    return str(pygit2.Repository(str(path)).head.target)
+
+
+def test_outside_a_workspace(tmp_path: Path) -> None:
+    for command in ("sync", "status", "diff", "info"):
+        r = ukws(tmp_path, command)
+        assert r.exit_code == 1
+        assert "not inside a ukws workspace" in r.stderr
+        assert "run 'ukws init -m NAME'" in r.stderr
+
+
+def test_init_shipped_and_info(tmp_path: Path) -> None:
+    r = ukws(tmp_path, "init", "-m", "helloworld", "ws", "-g", "all")
+    assert r.exit_code == 0, r.stderr
+    assert f"workspace created: {(tmp_path / 'ws').resolve()}" in r.stderr
+    assert "manifest: helloworld.xml (shipped with ukws) (2 projects selected, groups all)" in r.stderr
+    assert "next: ukws sync" in r.stderr
+    (tmp_path / "ws" / "apps").mkdir()
+    info = json.loads(ukws(tmp_path / "ws" / "apps", "info", "--json").stdout)
+    assert info["root"] == str((tmp_path / "ws").resolve())
+    assert info["manifest"] == {"kind": "shipped", "name": "helloworld.xml", "url": None, "revision": None}
+    assert (info["projects"], info["projects_total"], info["groups"], info["lock"]) == (2, 2, "all", None)
+    text = ukws(tmp_path / "ws", "info").stdout
+    assert "manifest:        helloworld.xml (shipped with ukws)" in text
+    assert "depth:           full history" in text
+
+
+def test_init_errors_exit_codes(tmp_path: Path) -> None:
+    r = ukws(tmp_path, "init", "ws")
+    assert (r.exit_code, r.stderr) == (2, "ukws: a new workspace needs -m NAME (a shipped manifest or a file) or -u URL\n")
+    r = ukws(tmp_path, "init", "-m", "helloworld", "--rewrite", "nonsense", "ws")
+    assert r.exit_code == 2
+    assert "expected PREFIX=REPLACEMENT" in r.stderr
+    r = ukws(tmp_path, "init", "-m", "nosuch", "ws")
+    assert r.exit_code == 1
+    assert "-m nosuch: no such manifest file, and not a shipped manifest" in r.stderr
+
+
+def test_init_sync_status_over_file_urls(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    r = ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(ws, "sync")
+    assert r.exit_code == 0, r.stderr
+    assert "sync: 2 projects in " in r.stderr
+    assert ": 2 cloned" in r.stderr
+    for name, sha in served.heads.items():
+        assert _head(ws / name) == sha
+    again = ukws(ws / "core", "sync")
+    assert again.exit_code == 0, again.stderr
+    assert ": 2 unchanged" in again.stderr
+    status = json.loads(ukws(ws, "status", "--json").stdout)
+    assert [(s["path"], s["synced"], s["head_sha"]) for s in status] == [
+        ("core", True, served.heads["core"]),
+        ("lib-a", True, served.heads["lib-a"]),
+    ]
+    text = ukws(ws, "status").stdout
+    assert f"at {served.heads['core'][:12]}" in text
+
+
+def test_sync_follows_manifest_repository(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv", ["core", "lib-a", "lib-b"])
+    push_manifest(served.root, {"default.xml": manifest_xml(["core", "lib-a"])})
+    ws = tmp_path / "ws"
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    assert ukws(ws, "sync").exit_code == 0
+    newer = push_manifest(served.root, {"default.xml": manifest_xml(["core", "lib-a", "lib-b"])})
+    r = ukws(ws, "sync", "--json")
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["ok"] is True
+    assert data["manifest"]["action"] == "updated"
+    assert data["manifest"]["sha"] == newer
+    assert {o["path"]: o["action"] for o in data["outcomes"]} == {
+        "core": "unchanged",
+        "lib-a": "unchanged",
+        "lib-b": "cloned",
+    }
+    assert _head(ws / "lib-b") == served.heads["lib-b"]
+
+
+def test_sync_options_and_project_selection(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    r = ukws(ws, "sync", "-n", "-l")
+    assert (r.exit_code, r.stderr) == (2, "ukws: -n/--network-only and -l/--local-only cannot be combined\n")
+    r = ukws(ws, "sync", "nosuch")
+    assert r.exit_code == 2
+    assert "nosuch" in r.stderr
+    r = ukws(ws, "sync", "lib-a")
+    assert r.exit_code == 0, r.stderr
+    assert (ws / "lib-a").is_dir()
+    assert not (ws / "core").exists()
+
+
+def test_fallback_mirror_and_rewrites(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    mine = tmp_path / "mine.xml"
+    mine.write_text(manifest_xml(["core", "lib-a"], fetch="https://example.invalid/unikraft"))
+    dead = file_url(tmp_path / "dead")
+    r = ukws(
+        tmp_path,
+        "init",
+        "-m",
+        str(mine),
+        "--rewrite",
+        f"https://example.invalid/unikraft/={dead}/",
+        "--rewrite",
+        f"https://example.invalid/unikraft/={file_url(served.root)}/",
+        "ws",
+    )
+    assert r.exit_code == 0, r.stderr
+    r = ukws(tmp_path / "ws", "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(tmp_path / "ws" / "core") == served.heads["core"]
+    info = ukws(tmp_path / "ws", "info").stdout
+    assert f"rewrite:         https://example.invalid/unikraft/={dead}/ (workspace)" in info
+
+
+def test_user_rewrites(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    mine = tmp_path / "mine.xml"
+    mine.write_text(manifest_xml(["core"], fetch="https://example.invalid/uk"))
+    user = Path.home() / ".config" / "ukws" / "config.json"
+    user.parent.mkdir(parents=True)
+    user.write_text(json.dumps({"rewrites": [f"https://example.invalid/uk/={file_url(served.root)}/"]}))
+    assert ukws(tmp_path, "init", "-m", str(mine), "ws").exit_code == 0
+    r = ukws(tmp_path / "ws", "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(tmp_path / "ws" / "core") == served.heads["core"]
+    assert "(user)" in ukws(tmp_path / "ws", "info").stdout
+
+
+@pytest.mark.parametrize("transport", ["daemon", "http"])
+def test_init_and_sync_over_servers(transport: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    server: GitServer = request.getfixturevalue({"daemon": "git_daemon", "http": "http_git"}[transport])
+    served = serve_workspace(server.root)
+    ws = tmp_path / "ws"
+    r = ukws(tmp_path, "init", "-u", server.url("manifest"), "ws")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(ws, "sync", "-j", "2")
+    assert r.exit_code == 0, r.stderr
+    for name, sha in served.heads.items():
+        assert _head(ws / name) == sha
+    newer = commit(pygit2.Repository(str(server.root / "lib-a")), {"NEW": "x\n"})
+    r = ukws(ws, "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(ws / "lib-a") == newer
+    assert "updated   lib-a" in r.stderr
+
+
+def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    assert ukws(ws, "sync").exit_code == 0
+    (ws / "core" / "README").write_text("changed\n")
+    diff = ukws(ws, "diff")
+    assert diff.exit_code == 0
+    assert diff.stdout.startswith("project core/\n")
+    assert "+changed" in diff.stdout
+    assert "lib-a" not in diff.stdout
+    status = ukws(ws, "status").stdout
+    assert "local changes" in status
+    r = ukws(ws, "forall", "-p", "-c", 'echo "$UKWS_PROJECT $REPO_PATH $UKWS_SHA"')
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == (
+        f"project core/\ncore core {served.heads['core']}\nproject lib-a/\nlib-a lib-a {served.heads['lib-a']}\n"
+    )
+    r = ukws(ws, "forall", "lib-a", "--json", "-c", "exit 3")
+    assert r.exit_code == 1
+    assert json.loads(r.stdout) == [
+        {"name": "lib-a", "path": "lib-a", "returncode": 3, "output": "", "skipped": ""}
+    ]
+    assert ukws(ws, "forall").exit_code == 2
