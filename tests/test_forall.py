@@ -59,7 +59,9 @@ def _checkouts(tmp_path: Path, names: list[str]) -> tuple[Path, list[Project], d
 def test_runs_in_each_synced_project_with_its_environment(tmp_path: Path) -> None:
     root, projects, heads = _checkouts(tmp_path, ["a", "b", "c"])
     cmd = 'printf "%s %s %s %s\\n" "$PWD" "$UKWS_PROJECT" "$REPO_LREV" "$1" > forall.out'
-    result = forall(root=root, projects=projects, command=cmd, args=["x"], heads=heads, base_env={"PATH": "/usr/bin:/bin"})
+    result = forall(
+        root=root, projects=projects, command=cmd, args=["x"], heads=heads, base_env={"PATH": "/usr/bin:/bin"}
+    )
     assert result.ok
     assert [(r.path, r.returncode, r.skipped) for r in result.runs] == [
         ("libs/a", 0, ""),
@@ -77,7 +79,12 @@ def test_captured_output_failures_and_abort(tmp_path: Path) -> None:
     cmd = 'echo "$REPO_PROJECT"; [ "$REPO_PROJECT" != a ]'
     seen: list[str] = []
     result = forall(
-        root=root, projects=projects, command=cmd, heads=heads, base_env=env, capture=True,
+        root=root,
+        projects=projects,
+        command=cmd,
+        heads=heads,
+        base_env=env,
+        capture=True,
         report=lambda r: seen.append(r.path),
     )
     assert not result.ok
@@ -91,8 +98,12 @@ def test_captured_output_failures_and_abort(tmp_path: Path) -> None:
 def test_parallel_runs_keep_project_order(tmp_path: Path) -> None:
     root, projects, heads = _checkouts(tmp_path, ["a", "b", "c", "d"])
     result = forall(
-        root=root, projects=projects, command='printf "%s" "$REPO_I/$REPO_COUNT"', heads=heads,
-        base_env={"PATH": "/usr/bin:/bin"}, jobs=3,
+        root=root,
+        projects=projects,
+        command='printf "%s" "$REPO_I/$REPO_COUNT"',
+        heads=heads,
+        base_env={"PATH": "/usr/bin:/bin"},
+        jobs=3,
     )
     assert [r.output for r in result.runs] == ["1/4", "2/4", "3/4", None]
     assert json.dumps([r.returncode for r in result.runs]) == "[0, 0, 0, null]"
