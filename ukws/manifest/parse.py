@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,41 +38,13 @@ from ukws.manifest.model import (
     Superproject,
 )
 from ukws.manifest.paths import check_path
+from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import check_url, join_fetch, project_url
 from ukws.manifest.xmlutil import line_of
 
-_SPLIT = re.compile(r"[,\s]+")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
-
-
-def _parser() -> etree.XMLParser:
-    # No DTD loading, no entity expansion, no network: a manifest is data, never a program.
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-    )
-
-
-def split_groups(value: str | None) -> tuple[str, ...]:
-    """Groups as repo splits them: on commas and white space, empty items dropped."""
-    if not value:
-        return ()
-    return tuple(g for g in _SPLIT.split(value) if g)
-
-
-@dataclass(slots=True)
-class _Node:
-    """A top-level element of the flattened manifest, with what its includes gave it."""
-
-    el: etree._Element
-    file: str
-    groups: tuple[str, ...] = ()
-    revision: str | None = None
-
-    @property
-    def loc(self) -> Location:
-        return Location(file=self.file, line=line_of(self.el))
 
 
 @dataclass(slots=True)
@@ -85,102 +56,7 @@ class _Building:
     """The path of the project this one is nested in (XML nesting), if any."""
 
 
-@dataclass(slots=True)
-class _Loader:
-    manifest_url: str | None
-    manifest_dir: Path
-    display_dir: str = ""
-    """How the include root is named in messages."""
-    problems: list[Problem] = field(default_factory=list)
-
-    # -- step 1: files and includes -------------------------------------------------------------
-
-    def problem(self, loc: Location, message: str) -> None:
-        self.problems.append(Problem(loc=loc, message=message))
-
-    def read(
-        self,
-        path: Path,
-        display: str,
-        include_root: Path,
-        groups: tuple[str, ...],
-        revision: str | None,
-        chain: tuple[str, ...],
-        at: Location | None,
-    ) -> list[_Node]:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            where = at or Location(file=display)
-            reason = "no such file" if isinstance(e, FileNotFoundError) else e.strerror or str(e)
-            self.problem(where, f"cannot read manifest {display}: {reason}")
-            return []
-        try:
-            root = etree.fromstring(data, _parser())
-        except etree.XMLSyntaxError as e:
-            line = e.lineno or 1
-            msg = (e.msg or str(e)).split(f", line {line}")[0]
-            self.problem(Location(file=display, line=line), f"XML syntax error: {msg}")
-            return []
-        except (etree.LxmlError, ValueError) as e:
-            self.problem(Location(file=display, line=1), f"not a readable XML document: {e}")
-            return []
-        if not isinstance(root.tag, str) or root.tag != "manifest":
-            tag = root.tag if isinstance(root.tag, str) else "?"
-            self.problem(
-                Location(file=display, line=(line_of(root) or 1)),
-                f"not a manifest: the root element is <{tag}>, expected <manifest>",
-            )
-            return []
-        nodes: list[_Node] = []
-        for el in root:
-            if not isinstance(el.tag, str):
-                continue
-            loc = Location(file=display, line=line_of(el))
-            own_revision = el.get("revision") or revision if el.tag in ("include", "project") else None
-            if el.tag == "include":
-                nodes.extend(self._include(el, loc, display, include_root, groups, own_revision, chain))
-                continue
-            node_groups = groups
-            if groups and el.tag in ("project", "extend-project"):
-                node_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
-            nodes.append(_Node(el=el, file=display, groups=node_groups, revision=own_revision))
-        return nodes
-
-    def _include(
-        self,
-        el: etree._Element,
-        loc: Location,
-        display: str,
-        include_root: Path,
-        groups: tuple[str, ...],
-        revision: str | None,
-        chain: tuple[str, ...],
-    ) -> list[_Node]:
-        name = el.get("name")
-        if not name:
-            self.problem(loc, "<include> needs a name attribute")
-            return []
-        why = check_path(name)
-        if why:
-            self.problem(loc, f'<include name="{name}">: {why}')
-            return []
-        target = include_root / name
-        key = os.path.normpath(str(target.resolve()))
-        shown = os.path.join(self.display_dir, name) if self.display_dir else name
-        if key in chain:
-            names = [*_chain_names(chain), shown]
-            self.problem(loc, "include cycle: " + " -> ".join(names))
-            return []
-        inc_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
-        return self.read(target, shown, include_root, inc_groups, revision, (*chain, key), loc)
-
-
-def _chain_names(chain: tuple[str, ...]) -> list[str]:
-    return [os.path.basename(c) for c in chain]
-
-
-def _bool(loader: _Loader, el: etree._Element, loc: Location, attr: str, default: bool) -> bool:
+def _bool(loader: Reader, el: etree._Element, loc: Location, attr: str, default: bool) -> bool:
     value = el.get(attr)
     if value is None or value == "":
         return default
@@ -193,7 +69,7 @@ def _bool(loader: _Loader, el: etree._Element, loc: Location, attr: str, default
     return default
 
 
-def _positive(loader: _Loader, el: etree._Element, loc: Location, attr: str) -> int | None:
+def _positive(loader: Reader, el: etree._Element, loc: Location, attr: str) -> int | None:
     value = el.get(attr)
     if value is None:
         return None
@@ -207,7 +83,7 @@ def _positive(loader: _Loader, el: etree._Element, loc: Location, attr: str) -> 
     return number
 
 
-def _annotation(loader: _Loader, el: etree._Element, loc: Location) -> Annotation | None:
+def _annotation(loader: Reader, el: etree._Element, loc: Location) -> Annotation | None:
     name, value = el.get("name"), el.get("value")
     if not name or value is None:
         loader.problem(loc, "<annotation> needs name and value attributes")
@@ -216,7 +92,7 @@ def _annotation(loader: _Loader, el: etree._Element, loc: Location) -> Annotatio
     return Annotation(name=name, value=value, keep=keep, loc=loc)
 
 
-def _file_pair(loader: _Loader, el: etree._Element, loc: Location, project: str) -> CopyFile | LinkFile | None:
+def _file_pair(loader: Reader, el: etree._Element, loc: Location, project: str) -> CopyFile | LinkFile | None:
     src, dest = el.get("src"), el.get("dest")
     if not src or not dest:
         loader.problem(loc, f"<{el.tag}> in project {project} needs src and dest attributes")
@@ -238,7 +114,7 @@ def _file_pair(loader: _Loader, el: etree._Element, loc: Location, project: str)
     return CopyFile(src=src, dest=dest, loc=loc)
 
 
-def _remote(loader: _Loader, node: _Node) -> Remote | None:
+def _remote(loader: Reader, node: Node) -> Remote | None:
     el, loc = node.el, node.loc
     name, fetch = el.get("name"), el.get("fetch")
     if not name:
@@ -267,11 +143,11 @@ def _remote(loader: _Loader, node: _Node) -> Remote | None:
     )
 
 
-def _at(node: _Node, el: etree._Element) -> Location:
+def _at(node: Node, el: etree._Element) -> Location:
     return Location(file=node.file, line=line_of(el))
 
 
-def _default(loader: _Loader, node: _Node) -> Default:
+def _default(loader: Reader, node: Node) -> Default:
     el, loc = node.el, node.loc
     revision = el.get("revision") or None
     if revision and (why := check_revision(revision)):
@@ -293,7 +169,7 @@ def _default(loader: _Loader, node: _Node) -> Default:
 class _Doc:
     """Step 2: the state of processing the flat element list."""
 
-    loader: _Loader
+    loader: Reader
     remotes: dict[str, Remote]
     fetch_bases: dict[str, str]
     default: Default
@@ -308,7 +184,7 @@ class _Doc:
             self.loader.problem(loc, f"{what}: unknown remote '{name}'")
         return remote
 
-    def project(self, node: _Node, el: etree._Element, parent: _Building | None) -> Iterator[_Building]:
+    def project(self, node: Node, el: etree._Element, parent: _Building | None) -> Iterator[_Building]:
         loader = self.loader
         loc = _at(node, el)
         raw_name = el.get("name")
@@ -409,7 +285,7 @@ class _Doc:
     def named(self, name: str) -> list[_Building]:
         return [b for b in self.by_path.values() if b.project.name == name]
 
-    def extend(self, node: _Node) -> None:
+    def extend(self, node: Node) -> None:
         loader, el, loc = self.loader, node.el, node.loc
         name = el.get("name")
         if not name:
@@ -508,7 +384,7 @@ class _Doc:
         if path and not matched:
             loader.problem(loc, f"<extend-project name=\"{name}\" path=\"{path}\">: no such project at that path")
 
-    def remove(self, node: _Node) -> None:
+    def remove(self, node: Node) -> None:
         loader, el, loc = self.loader, node.el, node.loc
         name = el.get("name") or None
         path = el.get("path") or None
@@ -539,7 +415,7 @@ class _Doc:
             del self.by_path[b.project.path]
 
 
-def _check_overlaps(loader: _Loader, builds: Iterable[_Building], paths: dict[str, _Building]) -> None:
+def _check_overlaps(loader: Reader, builds: Iterable[_Building], paths: dict[str, _Building]) -> None:
     """A project inside another project's path is refused unless it is nested in it in the XML."""
     for b in builds:
         parts = b.project.path.split("/")
@@ -567,7 +443,7 @@ def _nested_under(b: _Building, outer: _Building, paths: dict[str, _Building]) -
     return False
 
 
-def _process(loader: _Loader, nodes: list[_Node], source: str) -> Manifest:
+def _process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     remotes: dict[str, Remote] = {}
     for node in nodes:
         if node.el.tag != "remote":
@@ -612,7 +488,7 @@ def _process(loader: _Loader, nodes: list[_Node], source: str) -> Manifest:
     submanifests: list[Submanifest] = []
     doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
 
-    def single(node: _Node) -> bool:
+    def single(node: Node) -> bool:
         if node.el.tag in singles:
             loader.problem(node.loc, f"duplicate <{node.el.tag}> (the first is at {singles[node.el.tag][0]})")
             return False
@@ -685,7 +561,7 @@ def _notice_text(text: str) -> str:
 
 
 def _superproject(
-    loader: _Loader, node: _Node, default: Default, remotes: dict[str, Remote]
+    loader: Reader, node: Node, default: Default, remotes: dict[str, Remote]
 ) -> Superproject | None:
     name = node.el.get("name")
     if not name:
@@ -698,7 +574,7 @@ def _superproject(
     return Superproject(name=name, remote=remote, revision=node.el.get("revision") or None, loc=node.loc)
 
 
-def _submanifest(loader: _Loader, node: _Node) -> Submanifest | None:
+def _submanifest(loader: Reader, node: Node) -> Submanifest | None:
     el = node.el
     name = el.get("name")
     if not name:
@@ -739,7 +615,7 @@ def load(
     """
     shown = display or str(path)
     include_root = path.parent
-    loader = _Loader(manifest_url=manifest_url, manifest_dir=path.parent, display_dir=os.path.dirname(shown))
+    loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent, display_dir=os.path.dirname(shown))
     key = os.path.normpath(str(path.resolve()))
     nodes = loader.read(path, shown, include_root, (), None, (key,), None)
     if local_manifests is not None and local_manifests.is_dir():
