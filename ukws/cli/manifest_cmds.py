@@ -15,6 +15,7 @@ import typer
 from ukws.cli import common
 
 if TYPE_CHECKING:
+    from ukws.listing import ProjectRow
     from ukws.manifest.model import Manifest
 
 ManifestOpt = Annotated[
@@ -106,24 +107,46 @@ def manifest_validate(
         raise typer.Exit(common.EXIT_FAILURE)
 
 
+def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
+    from ukws.listing import list_projects, with_state
+
+    if manifest is not None:
+        return list_projects(load_manifest(manifest), groups)
+    from ukws import status, workspace
+
+    ws = workspace.find_workspace(common.STATE.cwd)
+    m = workspace.load_workspace_manifest(ws, groups=groups)
+    rows = list_projects(m, "all")
+    state = {s.path: (s.synced, s.at_pin)
+             for s in status.project_status(root=ws.root, manifest=m, pins=workspace.read_pins(ws))}
+    return with_state(rows, state)
+
+
 def list_cmd(
     manifest: ManifestOpt = None,
     groups: GroupsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the projects: name, path, URL, revision, groups and role."""
-    from ukws.listing import list_projects
-
-    m = common.run(lambda: load_manifest(manifest))
-    rows = list_projects(m, groups)
+    """List the projects: path, name, revision, URL, role and groups; in a workspace, also
+    whether each is synced and at its pin."""
+    rows = common.run(lambda: _list_rows(manifest, groups))
     if as_json:
         common.emit_json(rows)
         return
-    width = max((len(r.path) for r in rows), default=0)
-    for r in rows:
-        role = f" [{r.role}]" if r.role else ""
-        groups_text = f" ({','.join(r.groups)})" if r.groups else ""
-        sys.stdout.write(f"{r.path:<{width}}  {r.name}  {r.revision}  {r.url}{role}{groups_text}\n")
+    sys.stdout.write(render_rows(rows))
+
+
+def render_rows(rows: tuple[ProjectRow, ...]) -> str:
+    """Aligned columns; the state column only inside a workspace."""
+    def state(r: ProjectRow) -> str:
+        if r.synced is None:
+            return ""
+        return "at pin" if r.at_pin else ("moved" if r.synced else "not synced")
+
+    table = [(r.path, r.name, r.revision, state(r), r.url, r.role or "", ",".join(r.groups)) for r in rows]
+    widths = [max((len(row[i]) for row in table), default=0) for i in range(len(table[0]) if table else 0)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True) if w).rstrip() for row in table]
+    return "".join(line + "\n" for line in lines)
 
 
 def register(app: typer.Typer) -> None:
