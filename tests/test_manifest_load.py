@@ -263,3 +263,16 @@ def test_problems_inside_includes_name_the_included_file(tmp_path: Path) -> None
     with pytest.raises(ManifestError) as info:
         load(write_manifest(tmp_path, ORIGIN + '<include name="inc.xml"/>'), display="manifest.xml")
     assert info.value.lines() == ['inc.xml:3: <project> clone-depth="0": must be a positive whole number']
+
+
+def test_patch_paths_are_relative_to_their_own_file(tmp_path: Path) -> None:
+    sha = "b" * 64
+    write_manifest(tmp_path / "apps", f"""
+      <project name="app"><x-app>
+        <x-patch path="app/0001.patch" sha256="{sha}"/>
+        <x-target plat="kvm" arch="x86_64" defconfig="app/kvm.config"/>
+      </x-app></project>""", name="app.xml")
+    m = load(write_manifest(tmp_path, ORIGIN + '<include name="apps/app.xml"/>'))
+    app = m.projects[0].app
+    assert app is not None
+    assert app.patches[0].path == "apps/app/0001.patch" and app.targets[0].defconfig == "apps/app/kvm.config"

@@ -26,7 +26,7 @@ def test_shipped_manifest_is_valid_and_pinned_to_tags(path: Path) -> None:
         assert revision_kind(p.revision) is RevisionKind.TAG, p.name
         assert p.fetch_url.startswith(("https://github.com/unikraft/", "https://xenbits.xen.org/git-http/"))
     for patch in apps[0].app.patches:
-        data = (path.parent / patch.path).read_bytes()
+        data = (path.parent / patch.path).read_bytes()  # relative to the top-level file
         assert hashlib.sha256(data).hexdigest() == patch.sha256, patch.path
     for target in apps[0].app.targets:
         if target.defconfig:
@@ -59,3 +59,26 @@ def test_shipped_manifests_are_found_by_name(tmp_path: Path) -> None:
     own = tmp_path / "xenstore.xml"
     own.write_text("<manifest/>")
     assert find_manifest("xenstore.xml", tmp_path) == own, "a file in the current folder wins"
+
+
+def test_workspace_from_shipped_manifest_finds_its_patches(tmp_path: Path) -> None:
+    """Patch and defconfig paths are relative to the file they are written in, so they resolve in
+    ukws's tree, in an installed wheel, and in a workspace's copy of the shipped manifests alike."""
+    from typer.testing import CliRunner
+
+    from ukws import workspace
+    from ukws.cli import app
+
+    for name in ("default", "xenstore"):
+        ws = tmp_path / name
+        r = CliRunner().invoke(app, ["-C", str(tmp_path), "init", "-m", name, name], catch_exceptions=False)
+        assert r.exit_code == 0, r.stderr
+        opened = workspace.open_workspace(ws)
+        m = workspace.load_workspace_manifest(opened, groups="all")
+        (app_project,) = m.by_role(Role.APPLICATION)
+        assert app_project.app is not None
+        base = opened.manifest_path.parent
+        for patch in app_project.app.patches:
+            assert hashlib.sha256((base / patch.path).read_bytes()).hexdigest() == patch.sha256
+        for target in app_project.app.targets:
+            assert target.defconfig is None or (base / target.defconfig).is_file()

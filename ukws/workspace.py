@@ -159,7 +159,10 @@ def _copy_shipped(dest: Path) -> None:
     from ukws import shipped
 
     shutil.copytree(shipped.shipped_dir(), dest)
-    shutil.copy2(shipped_manifest("default.xml"), dest / "default.xml")
+    # In ukws's own tree default.xml sits beside manifests/ and includes manifests/NAME; in this
+    # copy the manifests sit beside it, so its includes name them directly.
+    text = shipped_manifest("default.xml").read_text(encoding="utf-8")
+    (dest / "default.xml").write_text(text.replace('name="manifests/', 'name="'), encoding="utf-8")
 
 
 # -- finding and opening -------------------------------------------------------------------------

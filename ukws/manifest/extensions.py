@@ -9,6 +9,7 @@ schema; attribute values (roles, specifiers, paths) are checked here.
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
 from collections.abc import Sequence
 from importlib import resources
@@ -67,10 +68,14 @@ def check_tag_pattern(value: str) -> str | None:
 
 
 def project_extensions(
-    el: etree._Element, file: str, problems: list[Problem], project: str, *, only_given: bool = False
+    el: etree._Element, file: str, problems: list[Problem], project: str, *, only_given: bool = False, base: str = ""
 ) -> dict[str, Any]:
     """The extension fields of a ``<project>`` (all of them, defaults included) or of an
-    ``<extend-project>`` (``only_given``: just those it sets)."""
+    ``<extend-project>`` (``only_given``: just those it sets).
+
+    ``base`` is the folder of the file ``el`` is written in, relative to the top-level manifest's
+    folder: patch and defconfig paths are written relative to their own file and stored relative
+    to the top-level manifest's folder."""
     fields: dict[str, Any] = {}
     loc = Location(file=file, line=line_of(el))
     role = el.get("x-role")
@@ -102,7 +107,7 @@ def project_extensions(
                 problems.append(Problem(loc=Location(file=file, line=line_of(child)),
                                         message=f"project {project}: only one <x-app> is allowed"))
             else:
-                app = _app(child, file, problems, project)
+                app = _app(child, file, problems, project, base)
     if requires:
         fields["requires"] = tuple(requires)
     if app is not None:
@@ -130,7 +135,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _WORD = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -> AppSpec | None:
+def _app(el: etree._Element, file: str, problems: list[Problem], project: str, base: str) -> AppSpec | None:
     loc = Location(file=file, line=line_of(el))
     ok = _check_app_children(el, file, problems, project) and _validate(el, file, problems)
     subdir = (el.get("subdir") or "").strip("/")
@@ -147,7 +152,7 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -
                 problems.append(Problem(loc=cloc, message=f"project {project}: <x-patch path=\"{path}\">: {why}"))
                 ok = False
                 continue
-            patches.append(Patch(path=path, sha256=child.get("sha256", ""), loc=cloc))
+            patches.append(Patch(path=_rebase(base, path), sha256=child.get("sha256", ""), loc=cloc))
         elif child.tag == "x-target":
             defconfig = child.get("defconfig") or None
             if defconfig and (why := check_path(defconfig)):
@@ -160,7 +165,7 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -
                 Target(
                     plat=child.get("plat", ""),
                     arch=child.get("arch", ""),
-                    defconfig=defconfig,
+                    defconfig=_rebase(base, defconfig) if defconfig else None,
                     name=child.get("name") or None,
                     loc=cloc,
                 )
@@ -173,6 +178,10 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str) -
         return None
     libraries = tuple((el.get("libraries") or "").replace(",", " ").split())
     return AppSpec(subdir=subdir, libraries=libraries, patches=tuple(patches), targets=tuple(targets), loc=loc)
+
+
+def _rebase(base: str, path: str) -> str:
+    return posixpath.normpath(posixpath.join(base, path)) if base else path
 
 
 def _check_app_children(el: etree._Element, file: str, problems: list[Problem], project: str) -> bool:

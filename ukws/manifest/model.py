@@ -103,7 +103,7 @@ class Patch:
     """A patch file in the manifest repository, applied to an application's build files."""
 
     path: str
-    """Relative to the manifest file's directory."""
+    """Relative to the top-level manifest's folder (written relative to the file it is in)."""
     sha256: str
     loc: Location = field(default=NOWHERE, compare=False)
 
@@ -115,7 +115,7 @@ class Target:
     plat: str
     arch: str
     defconfig: str | None = None
-    """A Kconfig fragment, relative to the manifest file's directory."""
+    """A Kconfig fragment, relative to the top-level manifest's folder (written relative to its file)."""
     name: str | None = None
     loc: Location = field(default=NOWHERE, compare=False)
 

@@ -241,7 +241,7 @@ class _Doc:
                     annotations.append(a)
             elif child.tag == "project":
                 children.append(child)
-        ext = extensions.project_extensions(el, node.file, loader.problems, name)
+        ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
         if remote is None or not revision:
             return
         fetch_base = self.fetch_bases[remote.name]
@@ -331,7 +331,9 @@ class _Doc:
                     extra_link.append(pair)
             elif child.tag == "annotation" and (a := _annotation(loader, child, cloc)):
                 extra_notes.append(a)
-        ext = extensions.project_extensions(el, node.file, loader.problems, name, only_given=True)
+        ext = extensions.project_extensions(
+            el, node.file, loader.problems, name, only_given=True, base=node.base
+        )
         matched = False
         for b in targets:
             p = b.project
@@ -622,7 +624,8 @@ def load(
         for local in sorted(local_manifests.glob("*.xml")):
             lkey = os.path.normpath(str(local.resolve()))
             shown_local = os.path.join(local_display or str(local_manifests), local.name)
-            nodes.extend(loader.read(local, shown_local, local_manifests, (), None, (lkey,), None))
+            local_base = Path(os.path.relpath(local_manifests.resolve(), include_root.resolve())).as_posix()
+            nodes.extend(loader.read(local, shown_local, local_manifests, (), None, (lkey,), None, base=local_base))
     manifest = _process(loader, nodes, shown)
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))

@@ -7,6 +7,7 @@ collected, never raised, so that one run reports all of them.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class Node:
     file: str
     groups: tuple[str, ...] = ()
     revision: str | None = None
+    base: str = ""
+    """The folder of the file this element is written in, relative to the include root
+    ('' for the top-level manifest): file paths written in it are relative to that folder."""
 
     @property
     def loc(self) -> Location:
@@ -70,6 +74,8 @@ class Reader:
         revision: str | None,
         chain: tuple[str, ...],
         at: Location | None,
+        *,
+        base: str = "",
     ) -> list[Node]:
         try:
             data = path.read_bytes()
@@ -107,7 +113,7 @@ class Reader:
             node_groups = groups
             if groups and el.tag in ("project", "extend-project"):
                 node_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
-            nodes.append(Node(el=el, file=display, groups=node_groups, revision=own_revision))
+            nodes.append(Node(el=el, file=display, groups=node_groups, revision=own_revision, base=base))
         return nodes
 
     def _include(
@@ -136,7 +142,9 @@ class Reader:
             self.problem(loc, "include cycle: " + " -> ".join(names))
             return []
         inc_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
-        return self.read(target, shown, include_root, inc_groups, revision, (*chain, key), loc)
+        return self.read(
+            target, shown, include_root, inc_groups, revision, (*chain, key), loc, base=posixpath.dirname(name)
+        )
 
 
 def chain_names(chain: tuple[str, ...]) -> list[str]:
