@@ -173,8 +173,8 @@ def test_commit_pin_wins_over_newer_releases() -> None:
         resolve(Problem(projects=("core",), constraints=(pin, need("core", ">=0.13"))), src)
     assert info.value.lines() == [
         "no versions satisfy every constraint on core:",
-        f"  core at commit {old.commit[:12]} from m.xml:5",
         "  core >=0.13 from default.xml:7, project app",
+        f"  core at commit {old.commit[:12]} from m.xml:5",
     ]
 
 

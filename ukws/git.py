@@ -728,3 +728,61 @@ def diff_patch(repo: pygit2.Repository) -> str:
         diff = repo.head.peel(pygit2.Commit).tree.diff_to_index(index)
         diff.merge(index.diff_to_workdir())
     return str(diff.patch or "")
+
+
+# --------------------------------------------------------------------------------------------------
+# Resolver reads
+# --------------------------------------------------------------------------------------------------
+
+
+def branch_commit(repo: pygit2.Repository, name: str) -> str | None:
+    """The commit at the head of branch ``name``: the local branch, else a remote-tracking one
+    (``refs/remotes/<remote>/<name>``, the first remote in name order), else None."""
+    candidates = [f"refs/heads/{name}"]
+    candidates += sorted(
+        ref for ref in repo.references
+        if ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == name and ref.count("/") >= 3
+    )
+    for refname in candidates:
+        ref = repo.references.get(refname)
+        if ref is None:
+            continue
+        try:
+            return str(ref.peel(pygit2.Commit).id)
+        except (pygit2.InvalidSpecError, ValueError, KeyError):
+            continue
+    return None
+
+
+def has_commit(repo: pygit2.Repository, sha: str) -> bool:
+    """Whether the repository holds commit ``sha`` (a full id)."""
+    try:
+        obj = repo.get(sha)
+    except (ValueError, pygit2.GitError):
+        return False
+    return obj is not None and obj.type == pygit2.enums.ObjectType.COMMIT
+
+
+def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
+    """The commit a manifest revision names in ``repo``: a full SHA the repository holds,
+    ``refs/tags/X``, ``refs/heads/X`` (or its remote-tracking branch), any other full ref, or a
+    bare name (a branch of that name first, then a tag, as repo reads it). None when it names nothing."""
+    if len(revision) in (40, 64) and all(c in "0123456789abcdef" for c in revision):
+        return revision if has_commit(repo, revision) else None
+    if revision.startswith("refs/heads/"):
+        return branch_commit(repo, revision.removeprefix("refs/heads/"))
+    names = [revision] if revision.startswith("refs/") else []
+    if not revision.startswith("refs/"):
+        found = branch_commit(repo, revision)
+        if found is not None:
+            return found
+        names.append(f"refs/tags/{revision}")
+    for name in names:
+        ref = repo.references.get(name)
+        if ref is None:
+            continue
+        try:
+            return str(ref.peel(pygit2.Commit).id)
+        except (pygit2.InvalidSpecError, ValueError, KeyError):
+            return None
+    return None

@@ -322,12 +322,15 @@ def _explain(
     lines: list[str] = []
     seen: set[tuple[Constraint, Candidate | None]] = set()
     for project in projects:
+        found: list[Constraint] = []
         for info in causes:
             req = info.requirement
             if req.project != project or (req, info.parent) in seen or req.origin.kind == "listed":
                 continue
             seen.add((req, info.parent))
-            lines.append(str(req))
+            found.append(req)
+        found.sort(key=lambda r: (r.origin.file, r.origin.line, str(r)))
+        lines.extend(dict.fromkeys(str(r) for r in found))
         if not provider.releases(project) and not any(
             i.requirement.commit or i.requirement.channel for i in causes if i.requirement.project == project
         ):

@@ -1,0 +1,419 @@
+"""Resolve a workspace: manifest constraints + tags and metadata from git -> pinned commits and L= order.
+
+How a project is chosen (documented in docs/resolve.md):
+
+- A project with a role is *resolved* when the manifest gives it a range (``x-version``), another
+  project's ``<x-requires>`` names it, or it is a library under the ``lockstep`` policy. Otherwise its
+  revision decides: a tag or SHA pins it, a branch puts it on that channel.
+- A revision written on the project itself (not inherited from ``<default>`` or its remote) is an
+  explicit pin and always wins; it is still checked against every range.
+- Projects without a role are pinned to the commit their revision names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+
+from ukws import git
+from ukws.candidates import GitSource, SourceProject
+from ukws.errors import Location, ResolveError
+from ukws.kconfig import (
+    Discovery,
+    Edge,
+    Missing,
+    MissingProvider,
+    ProjectKconfig,
+    defconfig_symbols,
+    discover,
+    load_project,
+)
+from ukws.lock import Lock
+from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
+from ukws.resolve import Candidate, Constraint, Origin, Problem, resolve
+from ukws.versions import is_sha
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """One project's resolved commit."""
+
+    name: str
+    path: str
+    commit: str
+    upstream: str
+    """The revision the manifest gives (kept as the lock's ``upstream``)."""
+    role: Role | None = None
+    version: str | None = None
+    channel: str | None = None
+    tags: tuple[str, ...] = ()
+    previous: str | None = None
+    """The commit the lock had before, when it changed."""
+
+    @property
+    def label(self) -> str:
+        if self.channel is not None:
+            return f"{self.channel} ({self.version})" if self.version else self.channel
+        return self.version or self.commit[:12]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Build:
+    """What an application's build needs: its libraries in ``L=`` order, and why."""
+
+    app: str
+    libraries: tuple[str, ...]
+    """Library project names, dependencies first."""
+    paths: tuple[str, ...]
+    """Their workspace-relative paths (the ``L=`` order)."""
+    unused: tuple[str, ...] = ()
+    edges: tuple[Edge, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkspaceResolution:
+    pins: tuple[Pin, ...]
+    """Every project of the manifest, in manifest order."""
+    builds: tuple[Build, ...] = ()
+    constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def pin(self, name: str) -> Pin:
+        for p in self.pins:
+            if p.name == name or p.path == name:
+                return p
+        raise KeyError(name)
+
+
+def _explicit(manifest: Manifest, p: Project) -> bool:
+    """Whether the project's revision was written on it rather than inherited."""
+    inherited = {manifest.default.revision}
+    with contextlib.suppress(KeyError):
+        inherited.add(manifest.remote(p.remote).revision)
+    return p.revision not in inherited
+
+
+def _revision_loc(manifest: Manifest, p: Project) -> Location:
+    if _explicit(manifest, p):
+        return p.loc
+    try:
+        remote = manifest.remote(p.remote)
+        if remote.revision == p.revision:
+            return remote.loc
+    except KeyError:
+        pass
+    return manifest.default.loc
+
+
+def _matcher(manifest: Manifest, names: Sequence[str], core: str | None) -> dict[str, str]:
+    """Names a project's metadata may use for a manifest project: its name, its path, its path's
+    last part, and that part without ``lib-`` (Kraftfile style); ``unikraft``/``core`` for the core."""
+    table: dict[str, str] = {}
+    projects = [manifest.project(n) for n in names]
+    for p in projects:
+        base = p.path.rsplit("/", 1)[-1]
+        for alias in (base.removeprefix("lib-"), f"lib-{base.removeprefix('lib-')}", base):
+            table.setdefault(alias, p.name)
+    for p in projects:
+        table[p.path] = p.name
+    for p in projects:
+        table[p.name] = p.name
+    if core is not None:
+        table.setdefault("unikraft", core)
+        table.setdefault("core", core)
+    return table
+
+
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+def build_problem(
+    manifest: Manifest,
+    source: GitSource,
+    *,
+    lock: Lock | None = None,
+    update: Sequence[str] = (),
+    update_all: bool = False,
+) -> Problem:
+    """The resolver's input from the manifest, the repositories' refs and the lock."""
+    role_projects = [p for p in manifest.projects if p.role is not None]
+    names = [p.name for p in role_projects]
+    cores = [p.name for p in role_projects if p.role is Role.CORE]
+    if len(cores) > 1:
+        raise ResolveError(
+            f'{manifest.source}: more than one core project ({", ".join(cores)}); keep one x-role="core"'
+        )
+    core = cores[0] if cores else None
+    required = {r.project for p in manifest.projects for r in p.requires}
+    constraints: list[Constraint] = []
+    lockstep: list[str] = []
+    prereleases: set[str] = set()
+
+    for p in manifest.projects:
+        for r in p.requires:
+            spec = _specifier(r.specifier)
+            target = r.project
+            if target not in names:
+                continue
+            constraints.append(
+                Constraint(
+                    project=target,
+                    specifier=spec,
+                    origin=Origin(
+                        kind="manifest", file=r.loc.file, line=r.loc.line, project=p.name, note="x-requires"
+                    ),
+                )
+            )
+            if spec.prereleases:
+                prereleases.add(target)
+
+    for p in role_projects:
+        follows_core = (
+            p.role is Role.LIBRARY and manifest.library_policy is LibraryPolicy.LOCKSTEP and core is not None
+        )
+        floating = p.version is not None or p.name in required or follows_core
+        explicit = _explicit(manifest, p)
+        if p.version is not None:
+            spec = _specifier(p.version)
+            constraints.append(
+                Constraint(
+                    project=p.name,
+                    specifier=spec,
+                    origin=Origin(
+                        kind="manifest", file=p.loc.file, line=p.loc.line, project=p.name, note="x-version"
+                    ),
+                )
+            )
+            if spec.prereleases:
+                prereleases.add(p.name)
+        if not floating or explicit:
+            constraints.append(_revision_constraint(manifest, p, source))
+        elif follows_core:
+            lockstep.append(p.name)
+
+    preferred: dict[str, str] = {}
+    if lock is not None and not update_all:
+        by_path = lock.pins
+        for p in role_projects:
+            if p.name in update or p.path in update:
+                continue
+            sha = by_path.get(p.path)
+            if sha is not None:
+                preferred[p.name] = sha
+    return Problem(
+        projects=tuple(names),
+        constraints=tuple(constraints),
+        core=core,
+        lockstep=tuple(dict.fromkeys(lockstep)),
+        preferred=preferred,
+        prereleases=frozenset(prereleases),
+    )
+
+
+def _revision_constraint(manifest: Manifest, p: Project, source: GitSource) -> Constraint:
+    loc = _revision_loc(manifest, p)
+    origin = Origin(
+        kind="revision", file=loc.file, line=loc.line, project=p.name, note=f"revision {p.revision}"
+    )
+    rev = p.revision
+    if is_sha(rev):
+        return Constraint(project=p.name, commit=rev, origin=origin)
+    if rev.startswith("refs/heads/"):
+        return Constraint(project=p.name, channel=rev.removeprefix("refs/heads/"), origin=origin)
+    if not rev.startswith("refs/tags/") and source.branch(p.name, rev) is not None:
+        return Constraint(project=p.name, channel=rev, origin=origin)
+    tag = rev.removeprefix("refs/tags/")
+    commit = source.tags(p.name).get(tag)
+    if commit is None:
+        if rev.startswith("refs/") and not rev.startswith("refs/tags/"):
+            raise ResolveError(f"{loc}: project {p.name}: revision {rev} is not a tag, branch or commit")
+        raise ResolveError(
+            f"{loc}: project {p.name}: revision {rev} names no tag or branch in {p.path}; "
+            "fix the revision or run 'ukws sync'"
+        )
+    return Constraint(project=p.name, commit=commit, origin=origin)
+
+
+def resolve_workspace(
+    *,
+    root: Path,
+    manifest: Manifest,
+    lock: Lock | None = None,
+    update: tuple[str, ...] = (),
+    update_all: bool = False,
+    max_seconds: float = 10.0,
+) -> WorkspaceResolution:
+    """Pin every project of ``manifest`` (repositories at ``root/<path>``) and order each
+    application's libraries. ``lock`` is kept where it still satisfies every constraint, except
+    for the projects in ``update`` (or all of them with ``update_all``)."""
+    for name in update:
+        try:
+            manifest.project(name)
+        except KeyError:
+            raise ResolveError(f"--update {name}: no such project in the manifest") from None
+    role_projects = [p for p in manifest.projects if p.role is not None]
+    seen: dict[str, Project] = {}
+    for p in role_projects:
+        if p.name in seen:
+            raise ResolveError(
+                f"{p.loc}: project {p.name} appears twice with a role ({seen[p.name].path} and {p.path}); "
+                "give only one of them x-role"
+            )
+        seen[p.name] = p
+    core = next((p.name for p in role_projects if p.role is Role.CORE), None)
+    table = _matcher(manifest, [p.name for p in role_projects], core)
+    libraries = {p.name for p in role_projects if p.role is Role.LIBRARY}
+
+    def match(name: str, is_core: bool) -> str | None:
+        return core if is_core else table.get(name)
+
+    source = GitSource(
+        root=root,
+        projects=[
+            SourceProject(
+                name=p.name,
+                path=p.path,
+                tag_pattern=p.tag_pattern,
+                meta_dir=p.app.subdir if p.app is not None else "",
+            )
+            for p in role_projects
+        ],
+        match=match,
+    )
+    problem = build_problem(manifest, source, lock=lock, update=update, update_all=update_all)
+    result = resolve(problem, source, max_seconds=max_seconds)
+    warnings = list(result.warnings)
+    for chosen in result.chosen.values():
+        warnings.extend(source.notes(chosen))
+    previous = lock.pins if lock is not None else {}
+
+    pins: list[Pin] = []
+    for p in manifest.projects:
+        cand = result.chosen.get(p.name) if p.role is not None else None
+        pin = _pin_of(p, cand) if cand is not None else _plain_pin(root, manifest, p)
+        old = previous.get(p.path)
+        if old is not None and old != pin.commit:
+            pin = dataclasses.replace(pin, previous=old)
+        pins.append(pin)
+
+    builds, more = _builds(root, manifest, source, result.chosen, libraries, core)
+    warnings.extend(more)
+    return WorkspaceResolution(
+        pins=tuple(pins),
+        builds=tuple(builds),
+        constraints=result.constraints,
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+
+
+def _pin_of(p: Project, cand: Candidate) -> Pin:
+    return Pin(
+        name=p.name,
+        path=p.path,
+        commit=cand.commit,
+        upstream=p.revision,
+        role=p.role,
+        version=str(cand.version) if cand.version is not None else None,
+        channel=cand.channel,
+        tags=cand.tags,
+    )
+
+
+def _plain_pin(root: Path, manifest: Manifest, p: Project) -> Pin:
+    where = root / p.path
+    if not where.exists():
+        raise ResolveError(f"project {p.name} ({p.path}) is not in the workspace yet; run 'ukws sync'")
+    commit = git.revision_commit(git.open_repo(where), p.revision)
+    if commit is None:
+        raise ResolveError(
+            f"{_revision_loc(manifest, p)}: project {p.name}: revision {p.revision} names nothing in {p.path}; "
+            "fix the revision or run 'ukws sync'"
+        )
+    return Pin(name=p.name, path=p.path, commit=commit, upstream=p.revision, role=p.role)
+
+
+def _kconfig(
+    source: GitSource, project: Project, commit: str, *, subdir: str = "", core: bool = False
+) -> ProjectKconfig:
+    prefix = f"{subdir.strip('/')}/" if subdir.strip("/") else ""
+    files = [
+        f.removeprefix(prefix)
+        for f in source.list_files(project.name, commit, "Config.uk")
+        if f.startswith(prefix)
+    ]
+    label = f"{project.path}/{prefix}".rstrip("/")
+
+    def read(path: str) -> bytes | None:
+        return source.read(project.name, commit, prefix + path)
+
+    variables = (
+        {"UK_BASE": ""} if core else {"APP_BASE": ""} if subdir or project.role is Role.APPLICATION else {}
+    )
+    return load_project(project.name, files, read, variables=variables, label=label)
+
+
+def _builds(
+    root: Path,
+    manifest: Manifest,
+    source: GitSource,
+    chosen: Mapping[str, Candidate],
+    libraries: set[str],
+    core: str | None,
+) -> tuple[list[Build], list[str]]:
+    builds: list[Build] = []
+    warnings: list[str] = []
+    missing: list[Missing] = []
+    cache: dict[str, ProjectKconfig] = {}
+
+    def kc(name: str) -> ProjectKconfig:
+        if name not in cache:
+            p = manifest.project(name)
+            cache[name] = _kconfig(source, p, chosen[name].commit, core=p.role is Role.CORE)
+            warnings.extend(cache[name].notes)
+        return cache[name]
+
+    manifest_dir = Path(manifest.source).parent
+    lib_order = [p.name for p in manifest.projects if p.name in libraries]
+    for p in manifest.projects:
+        if p.role is not Role.APPLICATION or p.name not in chosen:
+            continue
+        spec = p.app
+        app_kc = _kconfig(source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "")
+        warnings.extend(app_kc.notes)
+        enabled: set[str] = set()
+        for target in spec.targets if spec else ():
+            if target.defconfig:
+                frag = manifest_dir / target.defconfig
+                if frag.is_file():
+                    enabled |= defconfig_symbols(frag.read_text(encoding="utf-8", errors="replace"))
+        found: Discovery = discover(
+            app=app_kc,
+            libraries=[kc(n) for n in lib_order],
+            core=kc(core) if core is not None and core in chosen else None,
+            stated=spec.libraries if spec else (),
+            enabled=enabled,
+        )
+        missing.extend(found.missing)
+        warnings.extend(found.warnings)
+        if found.unused:
+            warnings.append(
+                f"{p.name}: the manifest lists libraries that nothing selects: {', '.join(found.unused)}"
+            )
+        builds.append(
+            Build(
+                app=p.name,
+                libraries=found.libraries,
+                paths=tuple(manifest.project(n).path for n in found.libraries),
+                unused=found.unused,
+                edges=found.edges,
+            )
+        )
+    if missing:
+        raise MissingProvider(missing)
+    return builds, warnings
