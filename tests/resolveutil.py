@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pygit2
+import pytest
 
 from tests.gitutil import commit, init_repo, tag
 
@@ -143,3 +144,16 @@ def manifest_xml(
 def copy_world(template: Path, dest: Path) -> Path:
     shutil.copytree(template, dest, symlinks=True)
     return dest
+
+
+World = tuple[Path, dict[str, dict[str, str]]]
+_BUILT: list[World] = []
+
+
+def shared_world(factory: pytest.TempPathFactory) -> World:
+    """The world, built once per test process (session fixtures in each test module call this);
+    tests that add commits copy it with :func:`copy_world`."""
+    if not _BUILT:
+        root = factory.mktemp("world")
+        _BUILT.append((root, build_world(root)))
+    return _BUILT[0]

@@ -11,7 +11,7 @@ import pytest
 
 from tests.gitutil import commit, tag
 from tests.manifestutil import write_manifest
-from tests.resolveutil import build_world, copy_world, manifest_xml
+from tests.resolveutil import World, copy_world, manifest_xml, shared_world
 from ukws.errors import ResolveError
 from ukws.manifest import load
 from ukws.resolution import WorkspaceResolution, resolve_workspace
@@ -20,10 +20,10 @@ APP = 'revision="refs/tags/RELEASE-0.13.0"'
 C_PIN = 'revision="refs/tags/RELEASE-0.12.0"'
 
 
+
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("world")
-    return root, build_world(root)
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    return shared_world(tmp_path_factory)
 
 
 @dataclass
@@ -45,19 +45,19 @@ class Runner:
 
 
 @pytest.fixture
-def run(world: tuple[Path, dict[str, dict[str, str]]], tmp_path: Path) -> Runner:
+def run(world: World, tmp_path: Path) -> Runner:
     """Over the shared world: resolution only reads it."""
     return Runner(root=world[0], folder=tmp_path / "m")
 
 
 @pytest.fixture
-def own_run(world: tuple[Path, dict[str, dict[str, str]]], tmp_path: Path) -> Runner:
+def own_run(world: World, tmp_path: Path) -> Runner:
     """Over a private copy of the world, for tests that add commits."""
     return Runner(root=copy_world(world[0], tmp_path / "ws"), folder=tmp_path / "m")
 
 
 @pytest.fixture
-def shas(world: tuple[Path, dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+def shas(world: World) -> dict[str, dict[str, str]]:
     return world[1]
 
 
