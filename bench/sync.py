@@ -1,0 +1,337 @@
+"""Time ``ukws sync`` against plain git on a generated corpus, over file:// and a local git daemon.
+
+The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus one large repository
+(``--large-commits`` commits of ``--large-files`` files). For each transport the script times
+
+- **cold**: ``ukws sync -j J`` into an empty workspace, next to ``git clone`` of every repository
+  in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west too
+  when it is installed;
+- **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), and ``ukws sync -l``
+  (no network needed);
+- **incremental**: ``ukws sync`` after 5 repositories got new commits, next to ``git pull`` of
+  every clone in J parallel jobs;
+- **peak memory** of the ukws process (max RSS).
+
+and prints each figure with its ratio to the baseline and the target
+(cold <= 1.2x parallel git clone; no-op <= 0.5 s per 100 projects, <= 0.2 s without network;
+incremental <= 0.6 s; peak memory <= 100 MB).
+
+Run from the source checkout: ``.venv/bin/python bench/sync.py [--repos N] [--commits N] ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+SIG_TIME = 1_704_067_200
+CLEAN_ENV = {
+    **os.environ,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_TERMINAL_PROMPT": "0",
+    "CI": "1",  # plain output from ukws
+}
+
+
+# -- corpus --------------------------------------------------------------------------------------
+
+
+def _commit_series(path: Path, commits: int, files: int, size: int, seed: int) -> None:
+    """A bare repository with ``commits`` commits on ``main``, each rewriting one of ``files`` files
+    (written as one pack by ``git fast-import``)."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, env=CLEAN_ENV)
+    out = bytearray()
+
+    def data(payload: bytes) -> None:
+        out.extend(b"data %d\n" % len(payload))
+        out.extend(payload)
+        out.extend(b"\n")
+
+    for n in range(commits):
+        out.extend(b"commit refs/heads/main\nmark :%d\n" % (n + 1))
+        out.extend(b"committer bench <bench@ukws.invalid> %d +0000\n" % (SIG_TIME + n))
+        data(b"change %d" % n)
+        if n:
+            out.extend(b"from :%d\n" % n)
+            changed = [n % files]
+        else:
+            out.extend(b"M 100644 inline README\n")
+            data(b"repository %d\n" % seed)
+            changed = list(range(files))
+        for f in changed:
+            out.extend(b"M 100644 inline src/f%03d.c\n" % f)
+            data(_text(seed, f, n, size))
+    out.extend(b"reset refs/tags/RELEASE-0.1.0\nfrom :%d\n\n" % commits)
+    subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input=bytes(out), check=True, env=CLEAN_ENV)
+
+
+def _text(seed: int, file: int, rev: int, size: int) -> bytes:
+    line = f"/* repo {seed} file {file} rev {rev} */ int v{file}_{rev} = {seed * 7919 + rev};\n".encode()
+    return line * max(1, size // len(line))
+
+
+def _more_commits(path: Path, count: int) -> None:
+    repo = pygit2.Repository(str(path))
+    head = repo.references["refs/heads/main"].peel(pygit2.Commit)
+    parent = head.id
+    for n in range(count):
+        index = pygit2.Index()
+        index.read_tree(repo[parent].peel(pygit2.Tree))
+        index.add(pygit2.IndexEntry(f"moved{n}.txt", repo.create_blob(b"moved\n" * 20), pygit2.enums.FileMode.BLOB))
+        sig = pygit2.Signature("bench", "bench@ukws.invalid", SIG_TIME + 10_000_000 + n, 0)
+        parent = repo.create_commit("refs/heads/main", sig, sig, "moved", index.write_tree(repo), [parent])
+
+
+def make_corpus(root: Path, repos: int, commits: int, large_commits: int, large_files: int) -> list[str]:
+    root.mkdir(parents=True)
+    names = [f"lib-{i:03}" for i in range(repos)]
+    jobs = [(root / n, commits, 20, 600, i) for i, n in enumerate(names)]
+    if large_commits:
+        names.append("large")
+        jobs.append((root / "large", large_commits, large_files, 4000, 999))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(lambda a: _commit_series(*a), jobs))
+    return names
+
+
+def write_manifest(path: Path, base_url: str, names: Sequence[str], jobs: int) -> None:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<manifest>",
+        f'  <remote name="bench" fetch="{base_url}"/>',
+        f'  <default remote="bench" revision="main" sync-j="{jobs}"/>',
+    ]
+    lines += [f'  <project name="{n}" path="p/{n}"/>' for n in names]
+    lines.append("</manifest>")
+    path.write_text("\n".join(lines) + "\n")
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    seconds: float
+    max_rss_mb: float
+
+
+def run(argv: Sequence[str], cwd: Path) -> Run:
+    """Run a command to completion; its wall time and peak resident memory."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
+    return Run(seconds=seconds, max_rss_mb=usage.ru_maxrss / 1024)
+
+
+def parallel(commands: Sequence[Sequence[str]], cwd: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(lambda c: run(c, cwd), commands))
+    return time.perf_counter() - start
+
+
+def ukws(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ukws", *args]
+
+
+@contextlib.contextmanager
+def daemon(root: Path) -> Iterator[str]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.servers import serve_git_daemon
+
+    with serve_git_daemon(root) as server:
+        yield server.base_url
+
+
+# -- the benchmark -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    transport: str
+    cold: Run
+    git_clone: float
+    git_local: float | None
+    west: float | None
+    noop: Run
+    noop_local: Run
+    incremental: Run
+    git_pull: float
+
+
+def bench_transport(
+    transport: str, base_url: str, corpus: Path, names: Sequence[str], work: Path, jobs: int, repeat: int
+) -> Figures:
+    ws = work / f"ws-{transport}"
+    ws.mkdir()
+    write_manifest(work / f"{transport}.xml", base_url, names, jobs)
+    run(ukws("init", "-m", str(work / f"{transport}.xml"), str(ws)), work)
+
+    # cold
+    colds: list[Run] = []
+    for i in range(repeat):
+        if i:
+            for n in names:
+                shutil.rmtree(ws / "p" / n)
+            shutil.rmtree(ws / ".ukws" / "state", ignore_errors=True)
+        colds.append(run(ukws("sync", "-j", str(jobs)), ws))
+    cold = min(colds, key=lambda r: r.seconds)
+
+    clones: list[float] = []
+    for i in range(repeat):
+        dest = work / f"git-{transport}-{i}"
+        dest.mkdir()
+        clones.append(parallel([["git", "clone", "-q", f"{base_url.rstrip('/')}/{n}", n] for n in names], dest, jobs))
+        if i < repeat - 1:
+            shutil.rmtree(dest)
+    git_clone = min(clones)
+    git_dir = work / f"git-{transport}-{repeat - 1}"
+
+    git_local: float | None = None
+    if transport == "file":
+        dest = work / "git-local"
+        dest.mkdir()
+        git_local = parallel([["git", "clone", "-q", "--local", str(corpus / n), n] for n in names], dest, jobs)
+
+    west_time: float | None = None
+    if shutil.which("west") and transport == "file":
+        west_time = bench_west(work, base_url, names, jobs)
+
+    # no-op
+    noop = min((run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)), key=lambda r: r.seconds)
+    noop_local = min((run(ukws("sync", "-l"), ws) for _ in range(repeat)), key=lambda r: r.seconds)
+
+    # incremental: 5 repositories move
+    moved = [n for n in names if n != "large"][:: max(1, (len(names) - 1) // 5)][:5]
+    for n in moved:
+        _more_commits(corpus / n, 3)
+    incremental = run(ukws("sync", "-j", str(jobs)), ws)
+    git_pull = parallel([["git", "-C", n, "pull", "-q", "--ff-only"] for n in names], git_dir, jobs)
+    return Figures(
+        transport=transport,
+        cold=cold,
+        git_clone=git_clone,
+        git_local=git_local,
+        west=west_time,
+        noop=noop,
+        noop_local=noop_local,
+        incremental=incremental,
+        git_pull=git_pull,
+    )
+
+
+def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> float:
+    top = work / "west-ws"
+    manifest = top / "manifest"
+    manifest.mkdir(parents=True)
+    lines = [
+        "manifest:",
+        "  remotes:",
+        f"    - name: bench\n      url-base: {base_url.rstrip('/')}",
+        "  defaults:",
+        "    remote: bench",
+        "    revision: main",
+        "  projects:",
+    ]
+    lines += [f"    - name: {n}\n      path: p/{n}" for n in names]
+    (manifest / "west.yml").write_text("\n".join(lines) + "\n")
+    run(["west", "init", "-l", str(manifest)], top)
+    start = time.perf_counter()
+    run(["west", "update", "-o=-q"], top)
+    return time.perf_counter() - start
+
+
+def report(f: Figures, projects: int) -> list[str]:
+    per100 = 100 / projects
+
+    def check(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    rows = [
+        f"[{f.transport}] cold: ukws {f.cold.seconds:.2f}s, git clone x{projects} (parallel) {f.git_clone:.2f}s"
+        f" -> ratio {f.cold.seconds / f.git_clone:.2f} (target <= 1.2: {check(f.cold.seconds <= 1.2 * f.git_clone)})",
+    ]
+    if f.git_local is not None:
+        rows.append(
+            f"[{f.transport}] floor: git clone --local {f.git_local:.2f}s"
+            f" -> ukws is {f.cold.seconds / f.git_local:.2f}x"
+        )
+    if f.west is not None:
+        rows.append(f"[{f.transport}] west update {f.west:.2f}s -> ukws is {f.cold.seconds / f.west:.2f}x")
+    noop100 = f.noop.seconds * per100
+    local100 = f.noop_local.seconds * per100
+    rows += [
+        f"[{f.transport}] no-op: {f.noop.seconds:.2f}s ({noop100:.2f}s per 100 projects; target <= 0.5: "
+        f"{check(noop100 <= 0.5)})",
+        f"[{f.transport}] no-op, no network (-l): {f.noop_local.seconds:.2f}s ({local100:.2f}s per 100; "
+        f"target <= 0.2: {check(local100 <= 0.2)})",
+        f"[{f.transport}] incremental (5 moved): ukws {f.incremental.seconds:.2f}s, git pull x{projects} (parallel) "
+        f"{f.git_pull:.2f}s -> ratio {f.incremental.seconds / f.git_pull:.2f} (target <= 0.6 s: "
+        f"{check(f.incremental.seconds <= 0.6)})",
+        f"[{f.transport}] peak memory: cold {f.cold.max_rss_mb:.0f} MB, no-op {f.noop.max_rss_mb:.0f} MB, "
+        f"incremental {f.incremental.max_rss_mb:.0f} MB (target <= 100: "
+        f"{check(max(f.cold.max_rss_mb, f.noop.max_rss_mb, f.incremental.max_rss_mb) <= 100)})",
+    ]
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repos", type=int, default=100, help="small repositories (default 100)")
+    ap.add_argument("--commits", type=int, default=200, help="commits per small repository (default 200)")
+    ap.add_argument("--large-commits", type=int, default=2000, help="commits of the large repository (0: none)")
+    ap.add_argument("--large-files", type=int, default=200, help="files of the large repository")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel jobs for ukws and git (default 2)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per cold/no-op figure; the best is kept")
+    ap.add_argument("--transports", default="file,daemon", help="comma-separated: file, daemon")
+    ap.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
+    args = ap.parse_args()
+    if shutil.which("git") is None:
+        raise SystemExit("git is needed for the baselines")
+
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            work = args.keep.resolve()
+            work.mkdir(parents=True)
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ukws-bench-")))
+        started = time.perf_counter()
+        names = make_corpus(work / "corpus", args.repos, args.commits, args.large_commits, args.large_files)
+        print(f"corpus: {len(names)} repositories in {time.perf_counter() - started:.1f}s", flush=True)
+        for transport in args.transports.split(","):
+            # Each transport gets its own copy of the corpus: the incremental step moves repositories.
+            corpus = work / f"corpus-{transport}"
+            shutil.copytree(work / "corpus", corpus)
+            if transport == "file":
+                figures = bench_transport("file", corpus.as_uri(), corpus, names, work, args.jobs, args.repeat)
+            elif transport == "daemon":
+                with daemon(corpus) as url:
+                    figures = bench_transport("daemon", url, corpus, names, work, args.jobs, args.repeat)
+            else:
+                raise SystemExit(f"unknown transport {transport!r}")
+            for line in report(figures, len(names)):
+                print(line, flush=True)
+        if not shutil.which("west"):
+            print("west: not installed, skipped")
+
+
+if __name__ == "__main__":
+    main()
