@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.manifestutil import assert_repo_vocabulary
 from ukws.manifest import load, write
 
 CASES = Path(__file__).parent / "data" / "valid"
@@ -18,4 +19,6 @@ def test_effective_manifest(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(folder)
     m = load(Path("manifest.xml"), local_manifests=Path("local_manifests"),
              manifest_url="https://example.org/manifest")
-    assert write(m).decode("utf-8") == (folder / "expected.xml").read_text(encoding="utf-8")
+    out = write(m)
+    assert out.decode("utf-8") == (folder / "expected.xml").read_text(encoding="utf-8")
+    assert_repo_vocabulary(out)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.manifestutil import assert_repo_vocabulary
 from ukws.manifest import Role, load
 from ukws.manifest.revision import RevisionKind, revision_kind
 from ukws.shipped import find_manifest, shipped_dir
@@ -82,3 +83,8 @@ def test_workspace_from_shipped_manifest_finds_its_patches(tmp_path: Path) -> No
             assert hashlib.sha256((base / patch.path).read_bytes()).hexdigest() == patch.sha256
         for target in app_project.app.targets:
             assert target.defconfig is None or (base / target.defconfig).is_file()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_manifest_uses_only_repo_vocabulary_or_x_prefix(path: Path) -> None:
+    assert_repo_vocabulary(path.read_bytes())
