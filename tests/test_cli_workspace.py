@@ -202,3 +202,47 @@ def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert json.loads(r.stdout) == [{"name": "lib-a", "path": "lib-a", "returncode": 3, "output": "", "skipped": ""}]
     assert ukws(ws, "forall").exit_code == 2
+
+
+def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from ukws.cli.workspace_cmds import SyncView, summary_lines
+    from ukws.sync import Action, ProgressEvent, ProjectOutcome, SyncResult
+
+    cloned = ProjectOutcome(name="a", path="libs/a", action=Action.CLONED, sha="1" * 40)
+    same = ProjectOutcome(name="b", path="libs/b", action=Action.UNCHANGED, sha="2" * 40)
+    bad = ProjectOutcome(
+        name="c", path="libs/c", action=Action.SKIPPED, message="local changes; commit them", recovery_ref="refs/r"
+    )
+    events = [
+        ProgressEvent(name="a", path="libs/a", phase="fetch", received_objects=1, total_objects=4),
+        ProgressEvent(name="a", path="libs/a", phase="fetch", received_objects=4, total_objects=4),
+        ProgressEvent(name="a", path="libs/a", phase="done", outcome=cloned),
+        ProgressEvent(name="b", path="libs/b", phase="done", outcome=same),
+        ProgressEvent(name="c", path="libs/c", phase="done", outcome=bad),
+    ]
+    out = io.StringIO()
+    with SyncView(3, fancy=True, console=Console(file=out, force_terminal=True, width=100)) as view:
+        for e in events:
+            view(e)
+    assert view.done == 3
+    assert f"cloned    libs/a {'1' * 12}" in out.getvalue()
+    assert "skipped   libs/c: local changes; commit them" in out.getvalue()
+    assert "libs/b" not in out.getvalue()  # unchanged projects are not listed
+
+    with SyncView(3, fancy=False) as plain:
+        for e in events:
+            plain(e)
+    assert capsys.readouterr().err.splitlines() == [
+        f"cloned    libs/a {'1' * 12}",
+        "skipped   libs/c: local changes; commit them",
+    ]
+    result = SyncResult(outcomes=(cloned, same, bad), ok=False)
+    assert summary_lines(result, 1.5) == [
+        "sync: 3 projects in 1.5s: 1 cloned, 1 unchanged, 1 skipped",
+        "  skipped libs/c: local changes; commit them",
+        "  libs/c: earlier commits kept at refs/r",
+    ]

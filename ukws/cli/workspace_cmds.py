@@ -158,9 +158,10 @@ def init_cmd(
 class SyncView:
     """Renders sync progress: a rich overall bar with the projects in flight, or plain lines."""
 
-    def __init__(self, total: int, *, fancy: bool) -> None:
+    def __init__(self, total: int, *, fancy: bool, console: Any = None) -> None:
         self.total = total
         self.fancy = fancy
+        self.console = console
         self.done = 0
         self._progress: Any = None
         self._overall: Any = None
@@ -176,7 +177,7 @@ class SyncView:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=self.console or Console(stderr=True),
                 transient=True,
             )
             self._progress.start()
