@@ -25,7 +25,6 @@ def _head(path: Path) -> str:
 
 
 def test_outside_a_workspace(tmp_path: Path) -> None:
-    pytest.importorskip("ukws.status")
     for command in ("sync", "status", "diff", "info"):
         r = ukws(tmp_path, command)
         assert r.exit_code == 1
@@ -64,7 +63,6 @@ def test_init_errors_exit_codes(tmp_path: Path) -> None:
 
 
 def test_init_sync_status_over_file_urls(tmp_path: Path) -> None:
-    pytest.importorskip("ukws.status")
     served = serve_workspace(tmp_path / "srv")
     ws = tmp_path / "ws"
     r = ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws")
@@ -180,7 +178,6 @@ def test_init_and_sync_over_servers(transport: str, request: pytest.FixtureReque
 
 
 def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
-    pytest.importorskip("ukws.status")
     served = serve_workspace(tmp_path / "srv")
     ws = tmp_path / "ws"
     assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
@@ -246,3 +243,25 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
         "  skipped libs/c: local changes; commit them",
         "  libs/c: earlier commits kept at refs/r",
     ]
+
+
+def test_sync_honours_the_lock(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    assert ukws(ws, "status").stdout.splitlines() == ["core   not synced", "lib-a  not synced"]
+    core = pygit2.Repository(str(served.root / "core"))
+    first = str(core.references["refs/tags/RELEASE-0.1.0"].target)
+    (ws / ".ukws" / "lock.xml").write_text(
+        f'<manifest>\n  <remote name="origin" fetch="."/>\n  <default remote="origin"/>\n'
+        f'  <project name="core" path="core" revision="{first}" upstream="main"/>\n</manifest>\n'
+    )
+    r = ukws(ws, "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(ws / "core") == first
+    assert _head(ws / "lib-a") == served.heads["lib-a"]
+    rows = {s["path"]: s for s in json.loads(ukws(ws, "status", "--json").stdout)}
+    assert (rows["core"]["pin_sha"], rows["core"]["at_pin"]) == (first, True)
+    assert (rows["lib-a"]["pin_sha"], rows["lib-a"]["at_pin"]) == (served.heads["lib-a"], True)
+    info = json.loads(ukws(ws, "info", "--json").stdout)
+    assert info["lock"] == str((ws / ".ukws" / "lock.xml").resolve())

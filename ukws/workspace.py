@@ -584,15 +584,9 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
 
 
 def read_pins(ws: Workspace) -> dict[str, str]:
-    """Project path -> commit, from the lock (a manifest whose revisions are full commit SHAs, as
-    ``repo manifest -r`` writes); empty when the workspace has no lock."""
-    from ukws import manifest as loader
+    """Project path -> commit, from the lock; empty when the workspace has no lock."""
+    from ukws.lock import read_lock
 
     if not ws.lock_path.is_file():
         return {}
-    lock = loader.load(ws.lock_path)
-    return {p.path: p.revision for p in lock.projects if _is_sha(p.revision)}
-
-
-def _is_sha(text: str) -> bool:
-    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+    return read_lock(ws.lock_path).pins

@@ -356,6 +356,8 @@ def status_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
 
 def status_text(r: Any) -> str:
     """One project's status in a few words."""
+    if r.error:
+        return f"error: {r.error}"
     if not r.synced:
         return "not synced"
     where = f"on {r.branch}" if r.branch else "detached"
@@ -363,7 +365,7 @@ def status_text(r: Any) -> str:
     if r.ahead or r.behind:
         words.append(f"ahead {r.ahead}, behind {r.behind}")
     if r.pin_sha and not r.at_pin:
-        words.append(f"not at pin {r.pin_sha[:12]}")
+        words.append(f"not at {r.pin_sha[:12]} (its {'pin' if r.revision == r.pin_sha else r.revision})")
     if r.dirty:
         words.append("local changes")
     if r.untracked:
