@@ -402,6 +402,8 @@ def fetch(
     check_url(url)
     source = local_source(url)
     if source is not None:
+        if _local_refs_current(repo, source, refspecs):
+            return
         url = str(source)
         depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
     remote = repo.remotes.create_anonymous(url)
@@ -411,6 +413,31 @@ def fetch(
         raise
     except (pygit2.GitError, OSError, ValueError, KeyError) as e:
         raise GitError(_one_line(e)) from None
+
+
+def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
+    """True when every plain ``+src:dst`` refspec already has the source's value (a local
+    repository is read directly: a fetch would only confirm it)."""
+    try:
+        src = pygit2.Repository(str(source))
+    except (pygit2.GitError, KeyError):
+        return False
+    for spec in refspecs:
+        theirs_name, sep, ours_name = spec.removeprefix("+").partition(":")
+        if not sep or "*" in spec:
+            return False
+        theirs = src.references.get(theirs_name)
+        ours = repo.references.get(ours_name)
+        if theirs is None and ours is None:
+            continue
+        if theirs is None or ours is None:
+            return False
+        try:
+            if theirs.resolve().target != ours.resolve().target:
+                return False
+        except (pygit2.GitError, KeyError):
+            return False
+    return True
 
 
 def _one_line(e: BaseException) -> str:

@@ -1,0 +1,127 @@
+"""Time the sync engine against plain git on generated repositories.
+
+    python bench/sync_engine.py [--repos 50] [--commits 300] [--jobs 8]
+
+Prints seconds for ukws and for a parallel ``git clone`` loop (same job count) over file:// and
+``git daemon``, their ratio, and the times of a no-op sync (branch revisions: one fetch per project;
+SHA pins: no network) and of an incremental sync (one new commit in every repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.servers import serve_git_daemon  # noqa: E402  (after the path set-up)
+from ukws.manifest.model import Manifest, Project  # noqa: E402
+from ukws.sync import SyncOptions, sync  # noqa: E402
+
+
+def make_repos(base: Path, count: int, commits: int) -> list[Path]:
+    """``count`` bare repositories of ``commits`` commits each (git fast-import: quick)."""
+    repos = []
+    for i in range(count):
+        path = base / f"r{i:03d}.git"
+        subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
+        chunks = []
+        for c in range(commits):
+            data = "".join(f"line {c} {j} {i}\n" for j in range(40))
+            chunks.append(
+                f"commit refs/heads/main\ncommitter B <b@x> {1_700_000_000 + c} +0000\ndata 4\nc{c:03d}"
+                f"M 644 inline src/f{c % 50}.c\ndata {len(data)}\n{data}\n"
+            )
+        subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input="".join(chunks).encode(),
+                       check=True)
+        subprocess.run(["git", "-C", str(path), "gc", "-q"], check=True)
+        repos.append(path)
+    return repos
+
+
+def manifest(urls: list[str], revisions: list[str] | None = None) -> Manifest:
+    return Manifest(projects=tuple(
+        Project(name=f"r{i:03d}", path=f"r{i:03d}", remote="origin", fetch_url=u,
+                revision=revisions[i] if revisions else "main")
+        for i, u in enumerate(urls)
+    ))
+
+
+def timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def git_clones(urls: list[str], dest: Path, jobs: int) -> None:
+    def one(i_url: tuple[int, str]) -> None:
+        subprocess.run(["git", "clone", "-q", i_url[1], str(dest / f"r{i_url[0]:03d}")], check=True)
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, enumerate(urls)))
+
+
+def ukws_sync(root: Path, m: Manifest, jobs: int) -> None:
+    result = sync(root=root, state_dir=root / ".ukws", manifest=m, options=SyncOptions(jobs=jobs))
+    if not result.ok:
+        raise SystemExit("\n".join(o.message for o in result.outcomes if o.message))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repos", type=int, default=50)
+    ap.add_argument("--commits", type=int, default=300)
+    ap.add_argument("--jobs", type=int, default=8)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        repos = make_repos(tmp / "src", args.repos, args.commits)
+        rows: list[tuple[str, float, float | None]] = []
+        with serve_git_daemon(tmp / "src") as daemon:
+            for label, urls in (("file://", [p.as_uri() for p in repos]),
+                                ("git daemon", [daemon.url(p.name) for p in repos])):
+                git_t = timed(lambda: git_clones(urls, tmp / "git", args.jobs))
+                shutil.rmtree(tmp / "git")
+                root = tmp / "ws"
+                root.mkdir()
+                m = manifest(urls)
+                cold = timed(lambda: ukws_sync(root, m, args.jobs))
+                rows.append((f"cold sync, {label}", cold, git_t))
+                rows.append((f"no-op sync (branches), {label}", timed(lambda: ukws_sync(root, m, args.jobs)), None))
+                shas = [subprocess.run(["git", "-C", str(p), "rev-parse", "main"], capture_output=True, text=True,
+                                       check=True).stdout.strip() for p in repos]
+                pinned = manifest(urls, shas)
+                ukws_sync(root, pinned, args.jobs)
+                rows.append((f"no-op sync (SHA pins), {label}", timed(lambda: ukws_sync(root, pinned, args.jobs)),
+                             None))
+                for p in repos:
+                    subprocess.run(["git", "-C", str(p), "fetch", "-q", ".", "main:tmp-bench"], check=True)
+                shutil.rmtree(root)
+        # incremental: one new commit in every repository
+        root = tmp / "ws"
+        root.mkdir()
+        urls = [p.as_uri() for p in repos]
+        ukws_sync(root, manifest(urls), args.jobs)
+        for p in repos:
+            subprocess.run(["git", "-C", str(p), "commit-tree", "-m", "x", "-p", "main", "main^{tree}"],
+                           capture_output=True, check=True)
+            tip = subprocess.run(["git", "-C", str(p), "commit-tree", "-m", "bench", "-p", "main", "main^{tree}"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+            subprocess.run(["git", "-C", str(p), "update-ref", "refs/heads/main", tip], check=True)
+        rows.append(("incremental sync, file://", timed(lambda: ukws_sync(root, manifest(urls), args.jobs)), None))
+    print(f"{args.repos} repositories x {args.commits} commits, {args.jobs} jobs")
+    for label, t, base in rows:
+        ratio = f"  git clone {base:6.2f}s  ratio {t / base:5.2f}" if base else ""
+        print(f"  {label:36s} {t:6.2f}s{ratio}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS of this process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
