@@ -392,7 +392,7 @@ def _clone(ctx: _Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> 
     nothing in the workspace)."""
     options = ctx.options
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise _Skip(f"{dest.name} exists and is not a git repository; move it away and sync again")
+        raise _Skip(f"{p.path} exists and is not a git repository; move it away and sync again")
     if not options.fetch:
         raise GitError("not cloned yet; sync without --local-only to clone it")
     tmp = syncstate.scratch_dir(ctx.sync_dir, "tmp", p.path)
