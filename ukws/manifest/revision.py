@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 
 _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -39,12 +40,17 @@ def revision_kind(revision: str) -> RevisionKind:
     return RevisionKind.NAME
 
 
+_BAD_CHAR = re.compile(r"[\s\x00-\x1f\x7f~^:?*\[\\]")
+_BAD_SEQUENCE = re.compile(r"\.\.|//|@\{|(?:\.|/|\.lock)$")
+
+
+@functools.lru_cache(maxsize=4096)
 def check_revision(revision: str) -> str | None:
     """Why ``revision`` is unusable, or None."""
     if revision.startswith("-"):
         return f"revision {revision!r} starts with '-' (option injection)"
-    if any(c.isspace() or ord(c) < 0x20 or c in "~^:?*[\\" for c in revision):
+    if _BAD_CHAR.search(revision):
         return f"revision {revision!r} contains a character git does not allow in a ref name"
-    if ".." in revision or revision.endswith((".", "/", ".lock")) or "//" in revision or "@{" in revision:
+    if _BAD_SEQUENCE.search(revision):
         return f"revision {revision!r} is not a valid ref name"
     return None
