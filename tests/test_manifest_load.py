@@ -276,3 +276,15 @@ def test_patch_paths_are_relative_to_their_own_file(tmp_path: Path) -> None:
     app = m.projects[0].app
     assert app is not None
     assert app.patches[0].path == "apps/app/0001.patch" and app.targets[0].defconfig == "apps/app/kvm.config"
+
+
+def test_unsupported_features_are_named_with_their_place(tmp_path: Path) -> None:
+    from ukws.manifest.unsupported import unsupported_features
+
+    plain = load(write_manifest(tmp_path, ORIGIN + '<project name="a"/>'))
+    assert unsupported_features(plain) == ()
+    m = load(write_manifest(tmp_path, ORIGIN + '<project name="hooks"/>\n<submanifest name="s" path="sub"/>\n'
+                            '<superproject name="super"/>\n<repo-hooks in-project="hooks" enabled-list="x"/>'),
+             display="m.xml")
+    assert [str(n).split(": ")[0] for n in unsupported_features(m)] == ["m.xml:6", "m.xml:7", "m.xml:8"]
+    assert "submanifests are not supported" in str(unsupported_features(m)[0])
