@@ -16,7 +16,6 @@ from ukws.resolution import resolve_workspace
 APP = 'revision="refs/tags/RELEASE-0.13.0"'
 
 
-
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return shared_world(tmp_path_factory)
@@ -84,7 +83,10 @@ def test_update_of_an_unknown_project_is_an_error(world: World, tmp_path: Path) 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("<manifest>\n<project name='a'", r"lock\.xml:2: the lock is not well-formed XML; run 'ukws resolve' again"),
+        (
+            "<manifest>\n<project name='a'",
+            r"lock\.xml:2: the lock is not well-formed XML; run 'ukws resolve' again",
+        ),
         ("<other/>", r"lock\.xml:1: the lock's root element must be <manifest>"),
         (
             "<manifest>\n<project name='a' revision='main'/></manifest>",

@@ -417,3 +417,79 @@ def _builds(
     if missing:
         raise MissingProvider(missing)
     return builds, warnings
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockResult:
+    """What ``ukws resolve`` did: the resolution, and whether the lock file changed."""
+
+    resolution: WorkspaceResolution
+    lock_path: Path
+    written: bool
+    """False when the lock already said exactly this (or nothing was to be written)."""
+
+
+def resolve_and_lock(
+    *,
+    root: Path,
+    manifest: Manifest,
+    lock_path: Path,
+    update: tuple[str, ...] = (),
+    update_all: bool = False,
+    write: bool = True,
+) -> LockResult:
+    """Resolve against the current lock (kept where it still fits, except for ``update``) and
+    write the new lock atomically."""
+    from ukws.lock import read_lock, write_lock
+
+    lock = read_lock(lock_path) if lock_path.is_file() else None
+    res = resolve_workspace(root=root, manifest=manifest, lock=lock, update=update, update_all=update_all)
+    written = write_lock(lock_path, manifest, res) if write else False
+    return LockResult(resolution=res, lock_path=lock_path, written=written)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reason:
+    constraint: str
+    """What is asked: ``unikraft >=0.13``, ``unikraft on channel stable``, ``unikraft at commit ...``."""
+    origin: str
+    """Where it comes from: ``file:line``, or a project at a version and its metadata file."""
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Why:
+    """Every constraint on one project, and what was chosen."""
+
+    project: str
+    chosen: str
+    commit: str
+    reasons: tuple[Reason, ...]
+    needed_by: tuple[str, ...] = ()
+    """Kconfig ties that make an application need the project: ``app-x: select LIBFOO (file:line)``."""
+
+
+def why(res: WorkspaceResolution, name: str) -> Why:
+    """Explain one project's pin."""
+    try:
+        pin = res.pin(name)
+    except KeyError:
+        raise ResolveError(f"--why {name}: no such project in the manifest") from None
+    reasons = tuple(
+        Reason(constraint=c.describe(), origin=str(c.origin), kind=c.origin.kind)
+        for c in res.constraints.get(pin.name, ())
+    )
+    ties: list[str] = []
+    for build in res.builds:
+        for e in build.edges:
+            if e.target != pin.name:
+                continue
+            where = f" ({e.loc})" if e.loc is not None else ""
+            what = f"{e.kind} {e.target_symbol}" if e.target_symbol else e.kind
+            line = f"{e.source}: {what}{where}"
+            if line not in ties:
+                ties.append(line)
+    return Why(project=pin.name, chosen=pin.label, commit=pin.commit, reasons=reasons, needed_by=tuple(ties))
