@@ -288,3 +288,16 @@ def test_unsupported_features_are_named_with_their_place(tmp_path: Path) -> None
              display="m.xml")
     assert [str(n).split(": ")[0] for n in unsupported_features(m)] == ["m.xml:6", "m.xml:7", "m.xml:8"]
     assert "submanifests are not supported" in str(unsupported_features(m)[0])
+
+
+def test_model_lookups(tmp_path: Path) -> None:
+    m = load(write_manifest(tmp_path, ORIGIN + '<project name="dup" path="d1"/><project name="dup" path="d2"/>'
+                                               '<project name="one" path="p1"/>'))
+    assert m.project("one").path == "p1" and m.project("p1").name == "one" and m.project("d2").path == "d2"
+    with pytest.raises(KeyError):
+        m.project("dup")
+    with pytest.raises(KeyError):
+        m.project("nothing")
+    assert m.remote("origin").fetch == "https://example.org/base/"
+    with pytest.raises(KeyError):
+        m.remote("nothing")

@@ -98,15 +98,17 @@ def project_extensions(
             fields["version"] = version
     requires: list[Requirement] = []
     app: AppSpec | None = None
+    seen_app = False
     for child in el:
         if child.tag == "x-requires":
             if req := _requirement(child, file, problems, project):
                 requires.append(req)
         elif child.tag == "x-app":
-            if app is not None:
+            if seen_app:
                 problems.append(Problem(loc=Location(file=file, line=line_of(child)),
                                         message=f"project {project}: only one <x-app> is allowed"))
             else:
+                seen_app = True
                 app = _app(child, file, problems, project, base)
     if requires:
         fields["requires"] = tuple(requires)
@@ -148,6 +150,8 @@ def _app(el: etree._Element, file: str, problems: list[Problem], project: str, b
         cloc = Location(file=file, line=line_of(child))
         if child.tag == "x-patch":
             path = child.get("path", "")
+            if not path:
+                continue
             if why := check_path(path):
                 problems.append(Problem(loc=cloc, message=f"project {project}: <x-patch path=\"{path}\">: {why}"))
                 ok = False

@@ -120,10 +120,10 @@ def _remote(loader: Reader, node: Node) -> Remote | None:
     if not name:
         loader.problem(loc, "<remote> needs a name attribute")
         return None
-    if fetch is None:
+    if not fetch:
         loader.problem(loc, f'<remote name="{name}"> needs a fetch attribute')
         return None
-    bad = check_url(fetch) if fetch else None
+    bad = check_url(fetch)
     if bad:
         loader.problem(loc, f'<remote name="{name}">: {bad}')
         return None
@@ -355,8 +355,6 @@ class _Doc:
             if remote is not None:
                 changes["remote"] = remote.name
                 changes["fetch_url"] = project_url(self.fetch_bases[remote.name], p.name)
-                if not revision and remote.revision:
-                    changes["revision"] = remote.revision
             if el.get("dest-branch"):
                 changes["dest_branch"] = el.get("dest-branch")
             if el.get("upstream"):
