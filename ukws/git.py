@@ -20,6 +20,14 @@ import pygit2
 
 from ukws.errors import GitError
 
+try:  # the cffi layer of pygit2, for fetches without per-object Python callbacks
+    from pygit2._libgit2 import ffi as _ffi
+    from pygit2._libgit2 import lib as _lib
+    from pygit2.callbacks import git_fetch_options as _git_fetch_options
+    from pygit2.utils import StrArray as _StrArray
+except ImportError:  # pragma: no cover - other pygit2 builds fall back to Remote.fetch
+    _ffi = _lib = None
+
 Repository = pygit2.Repository
 """Re-exported so that callers can name the type without importing pygit2."""
 
@@ -346,24 +354,36 @@ def set_timeouts(seconds: float) -> None:
 
 
 class Progress:
-    """Transfer counters a fetch updates in place (cheap: the main thread samples them)."""
+    """Transfer counters of a fetch, read by the main thread while a worker fetches.
 
-    __slots__ = ("cancelled", "received_bytes", "received_objects", "total_objects")
+    libgit2 updates its counters in place; no Python callback runs per object, because callbacks
+    take the GIL back from the transfer and slow parallel fetches down.
+    """
+
+    __slots__ = ("_live", "received_bytes", "received_objects", "total_objects")
 
     def __init__(self) -> None:
-        self.cancelled = False
-        """Set from another thread to abort the transfer at its next progress report."""
         self.received_objects = 0
         self.total_objects = 0
         self.received_bytes = 0
+        self._live: tuple[Any, Any] | None = None
+
+    def sample(self) -> tuple[int, int, int]:
+        """(received objects, total objects, received bytes) as of now."""
+        live = self._live  # one read: the tuple keeps the remote (and its counters) alive
+        if live is not None:
+            stats = live[1]
+            self.received_objects = int(stats.received_objects)
+            self.total_objects = int(stats.total_objects)
+            self.received_bytes = int(stats.received_bytes)
+        return self.received_objects, self.total_objects, self.received_bytes
 
 
 class _Callbacks(pygit2.RemoteCallbacks):
     """Never prompt: no passwords, only an ssh agent key once; no unknown host keys or certificates."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._progress = progress
         self._tried_agent = False
 
     def credentials(self, url: str, username_from_url: str | None, allowed_types: Any) -> Any:
@@ -376,15 +396,6 @@ class _Callbacks(pygit2.RemoteCallbacks):
         if not valid:
             raise GitError(f"the host key or certificate of {host.decode(errors='replace')} is not trusted")
         return True
-
-    def transfer_progress(self, stats: Any) -> None:
-        p = self._progress
-        if p is not None:
-            if p.cancelled:
-                raise GitError("interrupted")
-            p.received_objects = stats.received_objects
-            p.total_objects = stats.total_objects
-            p.received_bytes = stats.received_bytes
 
 
 def fetch(
@@ -408,11 +419,36 @@ def fetch(
         depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
     remote = repo.remotes.create_anonymous(url)
     try:
-        remote.fetch(list(refspecs), callbacks=_Callbacks(progress), depth=depth)
+        if _ffi is None:  # pragma: no cover - a pygit2 without the cffi layer this was written for
+            remote.fetch(list(refspecs), callbacks=_Callbacks(), depth=depth)
+        else:
+            _fetch_quietly(remote, refspecs, depth, progress)
     except GitError:
         raise
     except (pygit2.GitError, OSError, ValueError, KeyError) as e:
         raise GitError(_one_line(e)) from None
+
+
+def _fetch_quietly(remote: pygit2.Remote, refspecs: Sequence[str], depth: int, progress: Progress | None) -> None:
+    """``remote.fetch`` without the per-object progress callbacks pygit2 always installs (they take
+    the GIL for every object received); credentials and certificate checks stay."""
+    assert _ffi is not None and _lib is not None
+    with _git_fetch_options(_Callbacks()) as payload:
+        opts = payload.fetch_options
+        opts.depth = depth
+        opts.callbacks.transfer_progress = _ffi.NULL
+        opts.callbacks.sideband_progress = _ffi.NULL
+        opts.callbacks.update_tips = _ffi.NULL
+        if progress is not None:
+            progress._live = (remote, _lib.git_remote_stats(remote._remote))
+        try:
+            with _StrArray(list(refspecs)) as arr:
+                err = _lib.git_remote_fetch(remote._remote, arr.ptr, opts, _ffi.NULL)
+                payload.check_error(err)
+        finally:
+            if progress is not None:
+                progress.sample()
+                progress._live = None
 
 
 def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:

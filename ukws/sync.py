@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import queue
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -174,44 +175,55 @@ def _run_all(ctx: _Context, projects: list[Project], manifest: Manifest) -> list
     results: dict[str, ProjectOutcome] = {}
     progress: dict[str, git.Progress] = {p.path: git.Progress() for p in projects}
     waiting = list(projects)
-    running: dict[Future[ProjectOutcome], Project] = {}
+    running: dict[str, Project] = {}
     stop = False
     last: dict[str, tuple[int, int, int]] = {}
     workers = max(1, min(jobs, len(projects) or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        try:
-            while waiting or running:
-                if not stop:
-                    ready = [p for p in waiting if parent[p.path] is None or parent[p.path] in results]
-                    for p in ready[: max(0, workers - len(running))]:
-                        waiting.remove(p)
-                        running[pool.submit(_guarded, ctx, p, progress[p.path])] = p
-                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    p = running.pop(fut)
-                    results[p.path] = outcome = fut.result()
-                    if options.fail_fast and outcome.action in _BAD:
-                        stop = True
-                    _report(options, p, "done", progress[p.path], outcome)
-                if stop and not running:
-                    for p in waiting:
-                        results[p.path] = _outcome(
-                            p, Action.SKIPPED, "not synced: stopped after a failure (--fail-fast)"
-                        )
-                    waiting = []
-                if options.progress is not None:
-                    for p in running.values():
-                        pr = progress[p.path]
-                        now = (pr.received_objects, pr.total_objects, pr.received_bytes)
-                        if now != last.get(p.path) and pr.total_objects:
-                            last[p.path] = now
-                            _report(options, p, "fetch", pr, None)
-        except BaseException:
-            for pr in progress.values():
-                pr.cancelled = True
-            for fut in running:
-                fut.cancel()
-            raise
+    todo: queue.SimpleQueue[Project | None] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[tuple[Project, ProjectOutcome]] = queue.SimpleQueue()
+
+    def worker() -> None:
+        while (p := todo.get()) is not None:
+            finished.put((p, _guarded(ctx, p, progress[p.path])))
+
+    # Daemon threads: an interrupted sync returns at once; a transfer still running dies with the
+    # process, and the next sync repairs what it left (see docs/sync.md).
+    threads = [threading.Thread(target=worker, name=f"ukws-sync-{i}", daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        while waiting or running:
+            if not stop:
+                ready = [p for p in waiting if parent[p.path] is None or parent[p.path] in results]
+                for p in ready[: max(0, workers - len(running))]:
+                    waiting.remove(p)
+                    running[p.path] = p
+                    todo.put(p)
+            try:
+                done = [finished.get(timeout=0.1)]
+                while not finished.empty():
+                    done.append(finished.get())
+            except queue.Empty:
+                done = []
+            for p, outcome in done:
+                del running[p.path]
+                results[p.path] = outcome
+                if options.fail_fast and outcome.action in _BAD:
+                    stop = True
+                _report(options, p, "done", progress[p.path], outcome)
+            if stop and not running:
+                for p in waiting:
+                    results[p.path] = _outcome(p, Action.SKIPPED, "not synced: stopped after a failure (--fail-fast)")
+                waiting = []
+            if options.progress is not None:
+                for p in running.values():
+                    now = progress[p.path].sample()
+                    if now != last.get(p.path) and now[1]:
+                        last[p.path] = now
+                        _report(options, p, "fetch", progress[p.path], None)
+    finally:
+        for _ in threads:
+            todo.put(None)
     return [results[p.path] for p in projects]
 
 

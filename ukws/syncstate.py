@@ -46,7 +46,14 @@ def workspace_lock(sync_dir: Path) -> Iterator[None]:
             raise WorkspaceError(
                 "another ukws sync is running in this workspace; wait for it to finish and try again"
             ) from None
-        yield
+        try:
+            yield
+        except BaseException as e:
+            if not isinstance(e, Exception):
+                # Interrupted: worker threads may still be writing until the process exits, so the
+                # lock stays held until then (a duplicate descriptor is left open on purpose).
+                os.dup(fd)
+            raise
     finally:
         os.close(fd)
 
