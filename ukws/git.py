@@ -413,7 +413,7 @@ def fetch(
     check_url(url)
     source = local_source(url)
     if source is not None:
-        if _local_refs_current(repo, source, refspecs):
+        if _local_refs_current(repo, source, refspecs) or _copy_from_local(repo, source, refspecs):
             return
         url = str(source)
         depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
@@ -473,6 +473,32 @@ def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequenc
                 return False
         except (pygit2.GitError, KeyError):
             return False
+    return True
+
+
+def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
+    """Fetch plain ``+src:dst`` refspecs from a local repository by hardlinking its object files and
+    setting the refs: no pack is built. False (nothing done) when that is not possible."""
+    specs = [spec.removeprefix("+").partition(":") for spec in refspecs]
+    gitdir = git_dir(source)
+    if gitdir is None or (gitdir / "shallow").exists() or (gitdir / "objects" / "info" / "alternates").exists():
+        return False
+    if any(not sep or "*" in theirs or "*" in ours for theirs, sep, ours in specs):
+        return False
+    try:
+        src = pygit2.Repository(str(source))
+        targets = []
+        for theirs, _, ours in specs:
+            ref = src.references.get(theirs)
+            if ref is not None:
+                targets.append((ours, ref.resolve().target))
+    except (pygit2.GitError, KeyError):
+        return False
+    seed_objects(repo, source)
+    if any(target not in repo for _, target in targets):
+        return False
+    for ours, target in targets:
+        repo.create_reference_direct(ours, target, True, "ukws: fetch from a local repository")
     return True
 
 

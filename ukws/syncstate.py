@@ -129,8 +129,14 @@ class Journal:
         return data if isinstance(data, dict) else {}
 
     def write(self, **entry: Any) -> None:
+        """Record what is about to happen. A checkout is written atomically (its repair needs the
+        details); other entries only need to exist, and are written directly (faster)."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.file, json.dumps({"path": self.path, **entry}).encode())
+        data = json.dumps({"path": self.path, **entry}).encode()
+        if entry.get("op") == "checkout":
+            atomic_write(self.file, data)
+        else:
+            self.file.write_bytes(data)
 
     def clear(self) -> None:
         self.file.unlink(missing_ok=True)
