@@ -265,3 +265,52 @@ def test_sync_honours_the_lock(tmp_path: Path) -> None:
     assert (rows["lib-a"]["pin_sha"], rows["lib-a"]["at_pin"]) == (served.heads["lib-a"], True)
     info = json.loads(ukws(ws, "info", "--json").stdout)
     assert info["lock"] == str((ws / ".ukws" / "lock.xml").resolve())
+
+
+def test_mirror_workspace_and_reference(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    url = file_url(served.root / "manifest")
+    r = ukws(tmp_path, "init", "--mirror", "-u", url, "mirror")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(tmp_path / "mirror", "sync")
+    assert r.exit_code == 0, r.stderr
+    bare = pygit2.Repository(str(tmp_path / "mirror" / "core.git"))
+    assert bare.is_bare
+    assert str(bare.references["refs/heads/main"].target) == served.heads["core"]
+    assert json.loads(ukws(tmp_path / "mirror", "info", "--json").stdout)["mirror"] is True
+
+    r = ukws(tmp_path, "init", "-u", url, "--reference", "mirror", "ws")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(tmp_path / "ws", "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(tmp_path / "ws" / "core") == served.heads["core"]
+    alternates = tmp_path / "ws" / "core" / ".git" / "objects" / "info" / "alternates"
+    assert alternates.is_file()
+    assert str((tmp_path / "mirror" / "core.git").resolve()) in alternates.read_text()
+
+
+def test_reinit_from_inside_keeps_workspace(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    (tmp_path / "ws" / "sub").mkdir()
+    r = ukws(tmp_path / "ws" / "sub", "init", "-g", "all")
+    assert r.exit_code == 0, r.stderr
+    assert f"workspace reconfigured: {(tmp_path / 'ws').resolve()}" in r.stderr
+    assert not (tmp_path / "ws" / "sub" / ".ukws").exists()
+    info = json.loads(ukws(tmp_path / "ws", "info", "--json").stdout)
+    assert (info["groups"], info["manifest"]["kind"]) == ("all", "repo")
+    r = ukws(tmp_path / "ws", "init", "--no-mirror", "--mirror")
+    assert r.exit_code == 1
+
+
+def test_rewrite_to_a_mirror_workspace(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    assert ukws(tmp_path, "init", "--mirror", "-u", file_url(served.root / "manifest"), "mirror").exit_code == 0
+    assert ukws(tmp_path / "mirror", "sync").exit_code == 0
+    mine = tmp_path / "mine.xml"
+    mine.write_text(manifest_xml(["core", "lib-a"], fetch="https://github.com/unikraft"))
+    rule = f"https://github.com/unikraft/={file_url(tmp_path / 'mirror')}/"
+    assert ukws(tmp_path, "init", "-m", str(mine), "--rewrite", rule, "ws").exit_code == 0
+    r = ukws(tmp_path / "ws", "sync")
+    assert r.exit_code == 0, r.stderr
+    assert _head(tmp_path / "ws" / "lib-a") == served.heads["lib-a"]

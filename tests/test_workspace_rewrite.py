@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ukws.errors import UsageError
@@ -69,3 +71,12 @@ def test_rewriter_gives_project_candidates() -> None:
     rewriter = UrlRewriter(rules=_rules("https://h/=file:///a/", "https://h/=file:///b/"))
     assert rewriter(project) == ("file:///a/lib", "file:///b/lib")
     assert rewriter.candidates("https://h/x") == ("file:///a/x", "file:///b/x")
+
+
+def test_file_url_finds_bare_mirror(tmp_path: Path) -> None:
+    (tmp_path / "lib.git").mkdir()
+    (tmp_path / "plain").mkdir()
+    rules = _rules(f"https://h/={tmp_path.as_uri()}/")
+    assert candidates("https://h/lib", rules) == (f"{tmp_path.as_uri()}/lib.git",)
+    assert candidates("https://h/plain", rules) == (f"{tmp_path.as_uri()}/plain",)
+    assert candidates("https://h/absent", rules) == (f"{tmp_path.as_uri()}/absent",)

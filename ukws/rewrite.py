@@ -12,6 +12,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from ukws.errors import UsageError
 from ukws.manifest.model import Project
@@ -62,9 +65,22 @@ def candidates(url: str, rules: Iterable[Rewrite]) -> tuple[str, ...]:
     rest = url[longest:]
     found: list[str] = []
     for rule in matching:
-        if len(rule.prefix) == longest and rule.replacement + rest not in found:
-            found.append(rule.replacement + rest)
+        candidate = _bare_suffix(rule.replacement + rest)
+        if len(rule.prefix) == longest and candidate not in found:
+            found.append(candidate)
     return tuple(found)
+
+
+def _bare_suffix(url: str) -> str:
+    """A ``file://`` URL of a folder that does not exist, when ``<folder>.git`` does, names the
+    latter (git's own lookup does the same; libgit2's does not): a mirror workspace keeps its
+    projects as ``<name>.git``, so rules can point at it directly."""
+    if not url.startswith("file://") or url.endswith((".git", "/")):
+        return url
+    path = Path(url2pathname(urlsplit(url).path))
+    if not path.exists() and path.with_name(path.name + ".git").is_dir():
+        return url + ".git"
+    return url
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
