@@ -243,6 +243,10 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
         "  skipped libs/c: local changes; commit them",
         "  libs/c: earlier commits kept at refs/r",
     ]
+    assert summary_lines(result, 1.5, limit=1)[1:] == [
+        "  skipped libs/c: local changes; commit them",
+        "  ... and 1 more (ukws sync -v lists them all)",
+    ]
 
 
 def test_sync_honours_the_lock(tmp_path: Path) -> None:

@@ -276,3 +276,32 @@ def test_group_selection_and_local_manifests(tmp_path: Path) -> None:
     ]
     (ws.local_manifests_dir / "10-remove.xml").write_text('<manifest><remove-project name="lib-a"/></manifest>\n')
     assert [p.name for p in workspace.load_workspace_manifest(ws).projects] == ["core"]
+
+
+def test_killed_reinit_leaves_old_or_new_workspace(tmp_path: Path) -> None:
+    """Kill ``ukws init`` switching manifests at several moments: the next command always finds a
+    whole workspace, on the old manifest or on the new one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    served = serve_workspace(tmp_path / "srv")
+    url = file_url(served.root / "manifest")
+    root = tmp_path / "ws"
+    for delay in (0.05, 0.2, 0.35, 0.5, 0.8):
+        _init(root, manifest="helloworld")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ukws", "-C", str(root), "init", "-u", url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        ws = workspace.find_workspace(root)
+        assert ws.config.manifest.kind in (SourceKind.SHIPPED, SourceKind.REPO)
+        assert ws.manifest_path.is_file()
+        assert len(workspace.load_workspace_manifest(ws).projects) == 2
+        assert sorted(p.name for p in ws.dot.iterdir() if p.name.startswith("manifests")) == ["manifests"]
+        assert not (ws.dot / "config.json.new").exists()

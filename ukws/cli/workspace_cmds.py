@@ -222,20 +222,28 @@ def outcome_line(o: ProjectOutcome) -> str:
     return f"{o.action:<9} {o.path}{sha}{message}"
 
 
-def summary_lines(result: SyncResult, seconds: float) -> list[str]:
-    """The closing summary: counts per action, then every project that needs attention."""
+SUMMARY_LIMIT = 20
+"""Projects needing attention listed in the summary (all of them with ``-v``), to keep it to one screen."""
+
+
+def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMARY_LIMIT) -> list[str]:
+    """The closing summary: counts per action, then the projects that need attention."""
     counts: dict[str, int] = {}
     for o in result.outcomes:
         counts[str(o.action)] = counts.get(str(o.action), 0) + 1
     order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
     parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
     lines = [f"sync: {len(result.outcomes)} projects in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
+    attention: list[str] = []
     for o in result.outcomes:
         if o.action in ("skipped", "failed"):
-            lines.append(f"  {o.action} {o.path}: {o.message}")
+            attention.append(f"  {o.action} {o.path}: {o.message}")
         if o.recovery_ref:
-            lines.append(f"  {o.path}: earlier commits kept at {o.recovery_ref}")
-    return lines
+            attention.append(f"  {o.path}: earlier commits kept at {o.recovery_ref}")
+    if limit is not None and len(attention) > limit:
+        more = len(attention) - limit
+        attention = [*attention[:limit], f"  ... and {more} more (ukws sync -v lists them all)"]
+    return lines + attention
 
 
 def sync_cmd(
@@ -312,7 +320,8 @@ def sync_cmd(
     if as_json:
         common.emit_json({"manifest": manifest_update, "ok": result.ok and manifest_ok, "outcomes": result.outcomes})
     else:
-        for line in summary_lines(result, time.monotonic() - started):
+        limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
+        for line in summary_lines(result, time.monotonic() - started, limit):
             common.info(line)
         if not manifest_ok:
             common.info(
