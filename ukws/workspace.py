@@ -585,8 +585,8 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
 
 def read_pins(ws: Workspace) -> dict[str, str]:
     """Project path -> commit, from the lock; empty when the workspace has no lock."""
-    from ukws.lock import read_lock
-
     if not ws.lock_path.is_file():
         return {}
+    from ukws.lock import read_lock
+
     return read_lock(ws.lock_path).pins
