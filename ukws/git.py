@@ -770,7 +770,7 @@ def replay(repo: pygit2.Repository, tip: str, onto: str, *, hide: Sequence[str] 
     base = repo[pygit2.Oid(hex=onto)].peel(pygit2.Commit)
     for c in list(walker):
         if len(c.parents) != 1:
-            raise RebaseConflict(f"commit {str(c.id)[:12]} is a merge; rebase it by hand")
+            raise RebaseConflict(f"commit {str(c.id)[:12]} is a merge or a root commit; rebase it by hand")
         index = repo.merge_trees(c.parents[0].tree, base.tree, c.tree)
         if index.conflicts is not None:
             raise RebaseConflict(f"commit {str(c.id)[:12]} ({c.message.splitlines()[0]!r}) conflicts")
