@@ -305,3 +305,17 @@ def test_killed_reinit_leaves_old_or_new_workspace(tmp_path: Path) -> None:
         assert len(workspace.load_workspace_manifest(ws).projects) == 2
         assert sorted(p.name for p in ws.dot.iterdir() if p.name.startswith("manifests")) == ["manifests"]
         assert not (ws.dot / "config.json.new").exists()
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"url": "ext::sh -c touch% /tmp/pwned"}, "transport 'ext' is not allowed"),
+        ({"url": "--upload-pack=touch /tmp/pwned"}, "option-like"),
+        ({"url": "file:///nowhere", "revision": "--force"}, "refusing revision '--force'"),
+    ],
+)
+def test_dangerous_manifest_url_or_revision(tmp_path: Path, kw: dict[str, str], message: str) -> None:
+    with pytest.raises(GitError, match=message):
+        _init(tmp_path / "ws", **kw)
+    assert not (tmp_path / "ws" / ".ukws").exists()

@@ -127,13 +127,16 @@ def _fetch_error(url: str, e: Exception) -> str:
 def clone_manifest_repo(urls: Sequence[str], dest: Path, revision: str | None) -> ManifestCheckout:
     """Clone the first of ``urls`` that works into ``dest`` and check out ``revision``
     (a branch, tag, full ref or commit; None: the remote's default branch)."""
+    if revision is not None:
+        check_revision(revision)
     failures: list[str] = []
     for url in urls:
         if dest.exists():
             shutil.rmtree(dest)
         try:
+            check_url(url)
             repo = pygit2.clone_repository(url, str(dest))
-        except (pygit2.GitError, ValueError, KeyError) as e:
+        except (pygit2.GitError, ValueError, KeyError, GitError) as e:
             failures.append(_fetch_error(url, e))
             continue
         sha = _checkout_revision(repo, revision, url)
@@ -232,10 +235,11 @@ def update_manifest_repo(path: Path, urls: Sequence[str], revision: str | None) 
     failures: list[str] = []
     used: str | None = None
     for url in urls:
-        remote = repo.remotes.create_anonymous(url)
         try:
+            check_url(url)
+            remote = repo.remotes.create_anonymous(url)
             remote.fetch(refspecs=_MANIFEST_REFSPECS, prune=pygit2.enums.FetchPrune.PRUNE)
-        except (pygit2.GitError, ValueError, KeyError) as e:
+        except (pygit2.GitError, ValueError, KeyError, GitError) as e:
             failures.append(_fetch_error(url, e))
             continue
         used = url
