@@ -6,8 +6,9 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
 - **cold**: ``ukws sync -j J`` into an empty workspace, next to ``git clone`` of every repository
   in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west too
   when it is installed;
-- **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), and ``ukws sync -l``
-  (no network needed);
+- **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), ``ukws sync -l``
+  (no network), and ``ukws sync`` with every project pinned by a lock to the commit it has (no
+  network needed);
 - **incremental**: ``ukws sync`` after 5 repositories got new commits, next to ``git pull`` of
   every clone in J parallel jobs;
 - **peak memory** of the ukws process (max RSS).
@@ -173,6 +174,7 @@ class Figures:
     west: float | None
     noop: Run
     noop_local: Run
+    noop_pinned: Run
     incremental: Run
     git_pull: float
 
@@ -218,6 +220,10 @@ def bench_transport(
     # no-op
     noop = min((run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)), key=lambda r: r.seconds)
     noop_local = min((run(ukws("sync", "-l"), ws) for _ in range(repeat)), key=lambda r: r.seconds)
+    # Every project pinned to a commit it already has (a lock): no network needed, none used.
+    write_lock(ws, names)
+    noop_pinned = min((run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)), key=lambda r: r.seconds)
+    (ws / ".ukws" / "lock.xml").unlink()
 
     # incremental: 5 repositories move
     moved = [n for n in names if n != "large"][:: max(1, (len(names) - 1) // 5)][:5]
@@ -233,9 +239,19 @@ def bench_transport(
         west=west_time,
         noop=noop,
         noop_local=noop_local,
+        noop_pinned=noop_pinned,
         incremental=incremental,
         git_pull=git_pull,
     )
+
+
+def write_lock(ws: Path, names: Sequence[str]) -> None:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<manifest>", '  <remote name="bench" fetch="."/>']
+    for n in names:
+        sha = str(pygit2.Repository(str(ws / "p" / n)).head.target)
+        lines.append(f'  <project name="{n}" path="p/{n}" remote="bench" revision="{sha}" upstream="main"/>')
+    lines.append("</manifest>")
+    (ws / ".ukws" / "lock.xml").write_text("\n".join(lines) + "\n")
 
 
 def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> float:
@@ -278,11 +294,14 @@ def report(f: Figures, projects: int) -> list[str]:
         rows.append(f"[{f.transport}] west update {f.west:.2f}s -> ukws is {f.cold.seconds / f.west:.2f}x")
     noop100 = f.noop.seconds * per100
     local100 = f.noop_local.seconds * per100
+    pinned100 = f.noop_pinned.seconds * per100
     rows += [
         f"[{f.transport}] no-op: {f.noop.seconds:.2f}s ({noop100:.2f}s per 100 projects; target <= 0.5: "
         f"{check(noop100 <= 0.5)})",
         f"[{f.transport}] no-op, no network (-l): {f.noop_local.seconds:.2f}s ({local100:.2f}s per 100; "
         f"target <= 0.2: {check(local100 <= 0.2)})",
+        f"[{f.transport}] no-op, pinned by a lock: {f.noop_pinned.seconds:.2f}s ({pinned100:.2f}s per 100; "
+        f"target <= 0.2: {check(pinned100 <= 0.2)})",
         f"[{f.transport}] incremental (5 moved): ukws {f.incremental.seconds:.2f}s, git pull x{projects} (parallel) "
         f"{f.git_pull:.2f}s -> ratio {f.incremental.seconds / f.git_pull:.2f} (target <= 0.6 s: "
         f"{check(f.incremental.seconds <= 0.6)})",
@@ -316,6 +335,8 @@ def main() -> None:
         started = time.perf_counter()
         names = make_corpus(work / "corpus", args.repos, args.commits, args.large_commits, args.large_files)
         print(f"corpus: {len(names)} repositories in {time.perf_counter() - started:.1f}s", flush=True)
+        startup = min(run(ukws("--version"), work).seconds for _ in range(3))
+        print(f"start-up of the ukws process (ukws --version): {startup:.2f}s, part of every figure", flush=True)
         for transport in args.transports.split(","):
             # Each transport gets its own copy of the corpus: the incremental step moves repositories.
             corpus = work / f"corpus-{transport}"
