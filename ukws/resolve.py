@@ -192,6 +192,13 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
         self.lockstep = frozenset(problem.lockstep)
         self._releases: dict[str, Sequence[Candidate]] = {}
         self._deps: dict[Candidate, list[Constraint]] = {}
+        self._matches: dict[tuple[str, frozenset[int]], tuple[list[Candidate], list[Constraint]]] = {}
+        self._satisfied: dict[tuple[int, int], tuple[bool, Constraint, Candidate]] = {}
+        self._spec_text: dict[int, str] = {}
+        self._keep: list[SpecifierSet] = []
+        self._contained: dict[tuple[str, Version, bool], bool] = {}
+        self._allowed_at: dict[tuple[str, str], frozenset[int]] = {}
+        self._by_version: dict[str, dict[Version, int]] = {}
 
     def releases(self, project: str) -> Sequence[Candidate]:
         found = self._releases.get(project)
@@ -220,6 +227,34 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
         is_core = identifier == self.problem.core
         return (not exact, not in_conflict, not is_core, self.order.get(identifier, len(self.order)))
 
+    def narrow_requirement_selection(
+        self,
+        identifiers: Iterable[str],
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Constraint, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Constraint, Candidate]],
+    ) -> Iterable[str]:
+        # The identifier get_preference would rank first, found without ranking all of them:
+        # with hundreds of projects, ranking every open project on every round dominates.
+        ids = list(identifiers)
+        causes = {c.requirement.project for c in backtrack_causes}
+        exact = [
+            i
+            for i in ids
+            if any(
+                r.requirement.commit is not None or r.requirement.channel is not None for r in information[i]
+            )
+        ]
+        if exact:
+            return exact
+        conflicted = [i for i in ids if i in causes]
+        if conflicted:
+            return conflicted
+        if self.problem.core in ids:
+            return [self.problem.core]
+        return [min(ids, key=lambda i: self.order.get(i, len(self.order)))]
+
     def find_matches(
         self,
         identifier: str,
@@ -230,6 +265,15 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
             raise _Budget()
         reqs = list(requirements[identifier])
         bad = set(incompatibilities[identifier])
+        key = (identifier, frozenset(id(r) for r in reqs))
+        cached = self._matches.get(key)
+        if cached is None:
+            cached = (self._pool(identifier, reqs), reqs)
+            self._matches[key] = cached
+        return [c for c in cached[0] if c not in bad]
+
+    def _pool(self, identifier: str, reqs: list[Constraint]) -> list[Candidate]:
+        """Every candidate satisfying all of ``reqs``, in the order to try them."""
         pool: list[Candidate] = []
         commits = {r.commit for r in reqs if r.commit is not None}
         channels = {r.channel for r in reqs if r.channel is not None}
@@ -244,23 +288,29 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
                 if cand is not None:
                     pool.append(cand)
         else:
-            spec = SpecifierSet()
+            rels = self.releases(identifier)
+            allowed: frozenset[int] | None = None
             for r in reqs:
-                spec &= r.specifier
-            allow_pre = identifier in self.problem.prereleases
-            pool = [
-                c
-                for c in self.releases(identifier)
-                if c.version is not None and spec.contains(c.version, prereleases=allow_pre or None)
-            ]
+                if r.specifier:
+                    these = self._allowed(r.specifier, identifier)
+                    allowed = these if allowed is None else allowed & these
+            pool = list(rels) if allowed is None else [rels[i] for i in sorted(allowed)]
             preferred = self.problem.preferred.get(identifier)
             if preferred is not None:
                 first = [c for c in pool if c.commit == preferred]
                 pool = first + [c for c in pool if c.commit != preferred]
-        return [c for c in pool if c not in bad and all(self._satisfies(r, c) for r in reqs)]
+            return pool
+        return [c for c in pool if all(self._satisfies(r, c) for r in reqs)]
 
     def is_satisfied_by(self, requirement: Constraint, candidate: Candidate) -> bool:
-        return self._satisfies(requirement, candidate)
+        # Cached by identity: resolvelib asks the same questions again on every round; the
+        # entry keeps both objects alive, so their ids stay theirs.
+        key = (id(requirement), id(candidate))
+        hit = self._satisfied.get(key)
+        if hit is None:
+            hit = (self._satisfies(requirement, candidate), requirement, candidate)
+            self._satisfied[key] = hit
+        return hit[0]
 
     def _satisfies(self, requirement: Constraint, candidate: Candidate) -> bool:
         if requirement.commit is not None and candidate.commit != requirement.commit:
@@ -271,8 +321,57 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
             # An explicit pin or channel without a release version: ranges cannot be checked
             # (reported as a warning), but an impossible range still fails.
             return requirement.specifier != _NOTHING
-        allow_pre = candidate.project in self.problem.prereleases or None
-        return requirement.specifier.contains(candidate.version, prereleases=allow_pre)
+        return self._contains(requirement.specifier, candidate.version, candidate.project)
+
+    def _text(self, spec: SpecifierSet) -> str:
+        text = self._spec_text.get(id(spec))
+        if text is None:
+            text = str(spec)
+            self._spec_text[id(spec)] = text
+            self._keep.append(spec)
+        return text
+
+    def _index(self, project: str) -> dict[Version, int]:
+        found = self._by_version.get(project)
+        if found is None:
+            found = {}
+            for i, c in enumerate(self.releases(project)):
+                if c.version is not None:
+                    found.setdefault(c.version, i)
+            self._by_version[project] = found
+        return found
+
+    def _allowed(self, spec: SpecifierSet, project: str) -> frozenset[int]:
+        """Indexes of the project's releases that ``spec`` admits, computed once per range text."""
+        key = (self._text(spec), project)
+        hit = self._allowed_at.get(key)
+        if hit is None and len(spec) == 1:
+            (only,) = spec
+            if only.operator == "==" and "*" not in only.version and "+" not in only.version:
+                # An exact version (lockstep's ``==X``): one dict look-up instead of a scan.
+                index = self._index(project).get(Version(only.version))
+                hit = frozenset(() if index is None else (index,))
+                self._allowed_at[key] = hit
+        if hit is None:
+            hit = frozenset(
+                i
+                for i, c in enumerate(self.releases(project))
+                if c.version is not None and self._contains(spec, c.version, project)
+            )
+            self._allowed_at[key] = hit
+        return hit
+
+    def _contains(self, spec: SpecifierSet, version: Version, project: str) -> bool:
+        """``spec.contains(version)``, cached by the specifier's text: the same ranges (``==0.13.1``
+        from lockstep, one x-requires) are asked about the same versions many times."""
+        text = self._text(spec)
+        allow_pre = project in self.problem.prereleases
+        key = (text, version, allow_pre)
+        hit = self._contained.get(key)
+        if hit is None:
+            hit = spec.contains(version, prereleases=allow_pre or None)
+            self._contained[key] = hit
+        return hit
 
     def get_dependencies(self, candidate: Candidate) -> Iterable[Constraint]:
         if time.monotonic() > self.deadline:
