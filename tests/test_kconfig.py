@@ -220,3 +220,43 @@ def test_select_cycle_keeps_manifest_order_with_a_warning() -> None:
     found = discover(app=app, libraries=[lb, la], core=CORE)
     assert found.libraries == ("lib-b", "lib-a")
     assert found.warnings == ("libraries select each other (lib-b, lib-a); they keep manifest order",)
+
+
+CORE_TOP = """\
+mainmenu "Unikraft/$(UK_FULLVERSION) Configuration"
+config NO_APP
+\tdef_bool $(shell,test $(UK_BASE) = $(UK_APP) && echo y || echo n)
+
+menu "Library Configuration"
+\tsource "$(shell,$(UK_BASE)/support/scripts/configure.sh -e '$(KCONFIG_LIB_DIR)')"
+endmenu
+
+menu "Build Options"
+choice
+\tprompt "Optimization level"
+\tdefault OPTIMIZE_PERF
+\thelp
+\t  Set the optimization level
+
+config OPTIMIZE_PERF
+\tbool "Optimize for performance"
+endchoice
+
+comment "Hint: a CPU type helps"
+\tdepends on OPTIMIZE_PERF && (MARCH_X86_64_GENERIC || MARCH_ARM64_GENERIC)
+endmenu
+
+if !NO_APP
+\tmenu "Application Options"
+\t\tsource "$(shell,$(UK_BASE)/support/scripts/configure.sh -a '$(KCONFIG_APP_DIR)')"
+\tendmenu
+endif
+"""
+
+
+def test_the_cores_generated_sources_and_macros_are_skipped_quietly() -> None:
+    files = {"Config.uk": CORE_TOP.encode(), "lib/ukalloc/Config.uk": b"config LIBUKALLOC\n\tbool\n"}
+    pk = load_project("unikraft", ["Config.uk", "lib/ukalloc/Config.uk"], files.get, variables={"UK_BASE": ""})
+    assert [s.name for s in pk.symbols] == ["NO_APP", "OPTIMIZE_PERF", "LIBUKALLOC"]
+    assert pk.notes == ()
+    assert not pk.symbols[0].default_y

@@ -367,8 +367,8 @@ def resolve_source(source: Source, *, including: str, variables: Mapping[str, st
         return ""
 
     path = _VAR.sub(sub, source.path)
-    if unknown or not path:
-        return None
+    if unknown or not path or "$" in path:
+        return None  # a variable we do not know, or a macro such as $(shell,...)
     base = posixpath.dirname(including) if source.relative else ""
     joined = posixpath.normpath(posixpath.join(base, path.lstrip("/") if path.startswith("./") else path))
     if path.startswith("/") or joined.startswith("..") or joined == ".":

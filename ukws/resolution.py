@@ -82,6 +82,8 @@ class WorkspaceResolution:
     builds: tuple[Build, ...] = ()
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Config.uk constructs that were skipped (shown with -v)."""
 
     def pin(self, name: str) -> Pin:
         for p in self.pins:
@@ -302,13 +304,14 @@ def resolve_workspace(
             pin = dataclasses.replace(pin, previous=old)
         pins.append(pin)
 
-    builds, more = _builds(root, manifest, source, result.chosen, libraries, core)
+    builds, more, notes = _builds(root, manifest, source, result.chosen, libraries, core)
     warnings.extend(more)
     return WorkspaceResolution(
         pins=tuple(pins),
         builds=tuple(builds),
         constraints=result.constraints,
         warnings=tuple(dict.fromkeys(warnings)),
+        notes=tuple(dict.fromkeys(notes)),
     )
 
 
@@ -365,9 +368,10 @@ def _builds(
     chosen: Mapping[str, Candidate],
     libraries: set[str],
     core: str | None,
-) -> tuple[list[Build], list[str]]:
+) -> tuple[list[Build], list[str], list[str]]:
     builds: list[Build] = []
     warnings: list[str] = []
+    notes: list[str] = []
     missing: list[Missing] = []
     cache: dict[str, ProjectKconfig] = {}
 
@@ -375,7 +379,7 @@ def _builds(
         if name not in cache:
             p = manifest.project(name)
             cache[name] = _kconfig(source, p, chosen[name].commit, core=p.role is Role.CORE)
-            warnings.extend(cache[name].notes)
+            notes.extend(cache[name].notes)
         return cache[name]
 
     manifest_dir = Path(manifest.source).parent
@@ -385,7 +389,7 @@ def _builds(
             continue
         spec = p.app
         app_kc = _kconfig(source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "")
-        warnings.extend(app_kc.notes)
+        notes.extend(app_kc.notes)
         enabled: set[str] = set()
         for target in spec.targets if spec else ():
             if target.defconfig:
@@ -416,7 +420,7 @@ def _builds(
         )
     if missing:
         raise MissingProvider(missing)
-    return builds, warnings
+    return builds, warnings, notes
 
 
 # --------------------------------------------------------------------------- commands

@@ -65,9 +65,11 @@ def _target(manifest: str | None, lock: Path | None) -> _Target:
     )
 
 
-def _warn(lines: tuple[str, ...]) -> None:
+def _warn(lines: tuple[str, ...], notes: tuple[str, ...] = ()) -> None:
     for line in lines:
         common.info(f"warning: {line}")
+    for line in notes:
+        common.debug(f"note: {line}")
 
 
 def resolve_cmd(
@@ -134,10 +136,11 @@ def _render_lock(result: LockResult, *, as_json: bool, dry_run: bool) -> None:
                 "projects": res.pins,
                 "builds": [{"app": b.app, "libraries": b.paths, "unused": b.unused} for b in res.builds],
                 "warnings": res.warnings,
+                "notes": res.notes,
             }
         )
         return
-    _warn(res.warnings)
+    _warn(res.warnings, res.notes)
     width = max((len(p.name) for p in res.pins), default=0)
     for p in res.pins:
         moved = f"  (was {p.previous[:12]})" if p.previous else ""
@@ -184,7 +187,7 @@ def graph_cmd(
         result = resolution.resolve_and_lock(
             root=t.root, manifest=t.manifest, lock_path=t.lock_path, write=False
         )
-        _warn(result.resolution.warnings)
+        _warn(result.resolution.warnings, result.resolution.notes)
         g = graph.build_graph(result.resolution)
         if fmt == "dot":
             return graph.render_dot(g)
