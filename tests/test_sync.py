@@ -307,3 +307,45 @@ def test_second_sync_in_same_workspace_is_refused(remotes: Path, ws: Path) -> No
 
     with workspace_lock(ws / ".ukws" / "sync"), pytest.raises(WorkspaceError, match="another ukws sync"):
         run(ws, manifest_for(remotes, "alpha"))
+
+
+def test_reference_mirror_spares_the_network(remotes: Path, tmp_path: Path) -> None:
+    """A commit the reference mirror holds is not downloaded: the project's URL may even be dead."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    assert run(mirror, manifest_for(remotes, "alpha"), mirror=True).ok
+    sha = head_sha(pygit2.Repository(str(remotes / "alpha")))
+    ws = tmp_path / "ws2"
+    ws.mkdir()
+    dead = make_manifest(make_project("alpha", "http://127.0.0.1:9/alpha.git", revision=sha))
+    result = run(ws, dead, reference=mirror, timeout=2)
+    assert result.ok, result
+    assert (ws / "alpha" / "README").read_text() == "alpha\n"
+
+
+def test_mirror_serves_as_a_fetch_base(remotes: Path, tmp_path: Path) -> None:
+    """A URL rewritten to ``<mirror>/<name>`` finds the mirror's ``<name>.git``."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    assert run(mirror, manifest_for(remotes, "alpha"), mirror=True).ok
+    new = commit(pygit2.Repository(str(remotes / "alpha")), {"README": "moved\n"})
+    assert outcome(run(mirror, manifest_for(remotes, "alpha"), mirror=True), "alpha").action is Action.FETCHED
+    ws = tmp_path / "ws2"
+    ws.mkdir()
+    result = run(ws, make_manifest(make_project("alpha", file_url(mirror / "alpha"))))
+    assert result.ok and outcome(result, "alpha").sha == new
+
+
+def test_copy_and_link_files_dropped_from_the_manifest_are_removed(remotes: Path, ws: Path) -> None:
+    url = file_url(remotes / "alpha")
+    full = make_project(
+        "alpha",
+        url,
+        copyfiles=(CopyFile(src="README", dest="a.copy"), CopyFile(src="README", dest="b.copy")),
+        linkfiles=(LinkFile(src="src", dest="src-link"),),
+    )
+    assert run(ws, make_manifest(full)).ok
+    (ws / "b.copy").write_text("edited by the user\n")
+    assert run(ws, make_manifest(make_project("alpha", url))).ok
+    assert not (ws / "a.copy").exists() and not (ws / "src-link").is_symlink()
+    assert (ws / "b.copy").read_text() == "edited by the user\n"

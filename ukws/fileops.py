@@ -7,6 +7,7 @@ path from a manifest may lead outside the workspace, whatever symlinks lie on th
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
@@ -128,3 +129,16 @@ def link_file(*, root: Path, project_dir: Path, src: str, dest: str) -> Path:
         return target
     atomic_symlink(target, link)
     return target
+
+
+def placed_digest(path: Path, kind: str) -> str | None:
+    """What identifies a file ukws placed: a copy's sha256, a link's target; None when ``path``
+    holds something else (a copy that is a symlink, a link that is a file, nothing)."""
+    try:
+        if kind == "link":
+            return os.readlink(path) if path.is_symlink() else None
+        if path.is_symlink() or not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None

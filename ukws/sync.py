@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ukws import git, syncstate
 from ukws.errors import GitError, UkwsError, UsageError, WorkspaceError
-from ukws.fileops import copy_file, is_inside, link_file, workspace_path
+from ukws.fileops import copy_file, is_inside, link_file, placed_digest, workspace_path
 from ukws.manifest.model import Manifest, Project
 
 DEFAULT_JOBS = 8
@@ -116,15 +116,21 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             git.set_timeouts(options.timeout)
         ctx = _Context(root=root, sync_dir=sync_dir, options=options)
         outcomes = _run_all(ctx, projects, manifest)
+        files = state.files
         if options.checkout and not options.mirror:
-            outcomes = [_place_files(ctx, p, o) for p, o in zip(projects, outcomes, strict=True)]
+            placed: dict[str, syncstate.Placed] = {}
+            outcomes = [_place_files(ctx, p, o, placed) for p, o in zip(projects, outcomes, strict=True)]
+            done = {p.path for p, o in zip(projects, outcomes, strict=True) if o.action not in _BAD}
+            if not options.only:
+                done |= {e.path for e in state.projects} - {p.path for p in manifest.projects}
+            files = _retire_files(ctx, state.files, placed, done)
         kept, removed = _removed(ctx, state, manifest, projects) if not options.only else (state.projects, [])
         present = {e.path: e for e in kept}
         for p in projects:
             rel = _dest_rel(p, options)
             if git.git_dir(ctx.root / rel) is not None:
                 present[rel] = syncstate.Entry(path=rel, name=p.name, mirror=options.mirror)
-        syncstate.save_state(sync_dir, syncstate.State(projects=tuple(present.values())))
+        syncstate.save_state(sync_dir, syncstate.State(projects=tuple(present.values()), files=files))
     all_outcomes = (*outcomes, *removed)
     return SyncResult(outcomes=all_outcomes, ok=not any(o.action in _BAD for o in all_outcomes))
 
@@ -611,18 +617,50 @@ def _recovery_ref(repo: git.Repository, sha: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _place_files(ctx: _Context, p: Project, outcome: ProjectOutcome) -> ProjectOutcome:
+def _place_files(
+    ctx: _Context, p: Project, outcome: ProjectOutcome, placed: dict[str, syncstate.Placed]
+) -> ProjectOutcome:
+    """Write the project's copy and link files; record each in ``placed``."""
     if outcome.action in _BAD or not (p.copyfiles or p.linkfiles):
         return outcome
     project_dir = ctx.root / p.path
     try:
         for c in p.copyfiles:
-            copy_file(root=ctx.root, project_dir=project_dir, src=c.src, dest=c.dest)
+            target = copy_file(root=ctx.root, project_dir=project_dir, src=c.src, dest=c.dest)
+            _record(placed, target, c.dest, p.path, "copy")
         for link in p.linkfiles:
-            link_file(root=ctx.root, project_dir=project_dir, src=link.src, dest=link.dest)
+            target = link_file(root=ctx.root, project_dir=project_dir, src=link.src, dest=link.dest)
+            _record(placed, target, link.dest, p.path, "link")
     except (UkwsError, OSError) as e:
         return replace(outcome, action=Action.FAILED, message=f"{p.name} ({p.path}): {e}")
     return outcome
+
+
+def _record(placed: dict[str, syncstate.Placed], target: Path, dest: str, project: str, kind: str) -> None:
+    digest = placed_digest(target, kind)
+    if digest is not None:
+        placed[dest] = syncstate.Placed(dest=dest, project=project, kind=kind, digest=digest)
+
+
+def _retire_files(
+    ctx: _Context, before: tuple[syncstate.Placed, ...], placed: dict[str, syncstate.Placed], done: set[str]
+) -> tuple[syncstate.Placed, ...]:
+    """Delete copy and link files of earlier syncs that the manifest no longer declares, when they
+    are still exactly what sync wrote (a file changed since is left alone and forgotten)."""
+    keep = dict(placed)
+    for old in before:
+        if old.dest in placed:
+            continue
+        if old.project not in done:
+            keep[old.dest] = old  # its project was not synced this time: decide later
+            continue
+        try:
+            target = workspace_path(ctx.root, old.dest, "dest")
+        except WorkspaceError:
+            continue
+        if placed_digest(target, old.kind) == old.digest:
+            target.unlink(missing_ok=True)
+    return tuple(keep.values())
 
 
 def _removed(

@@ -84,8 +84,22 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Placed:
+    """A file a ``<copyfile>`` or ``<linkfile>`` put in the workspace."""
+
+    dest: str
+    project: str
+    """The path of the project that declared it."""
+    kind: str
+    """``copy`` or ``link``."""
+    digest: str
+    """sha256 of a copy's bytes, or a link's target: the file is still ours while it matches."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class State:
     projects: tuple[Entry, ...] = ()
+    files: tuple[Placed, ...] = ()
 
 
 def load_state(sync_dir: Path) -> State:
@@ -95,9 +109,13 @@ def load_state(sync_dir: Path) -> State:
             Entry(path=str(e["path"]), name=str(e["name"]), mirror=bool(e.get("mirror", False)))
             for e in raw.get("projects", [])
         )
+        files = tuple(
+            Placed(dest=str(f["dest"]), project=str(f["project"]), kind=str(f["kind"]), digest=str(f["digest"]))
+            for f in raw.get("files", [])
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return State()
-    return State(projects=projects)
+    return State(projects=projects, files=files)
 
 
 def save_state(sync_dir: Path, state: State) -> None:
@@ -106,6 +124,10 @@ def save_state(sync_dir: Path, state: State) -> None:
         "projects": [
             {"path": e.path, "name": e.name, "mirror": e.mirror}
             for e in sorted(state.projects, key=lambda e: e.path)
+        ],
+        "files": [
+            {"dest": f.dest, "project": f.project, "kind": f.kind, "digest": f.digest}
+            for f in sorted(state.files, key=lambda f: f.dest)
         ],
     }
     atomic_write(sync_dir / "state.json", (json.dumps(data, indent=1) + "\n").encode())
