@@ -319,3 +319,16 @@ def test_dangerous_manifest_url_or_revision(tmp_path: Path, kw: dict[str, str], 
     with pytest.raises(GitError, match=message):
         _init(tmp_path / "ws", **kw)
     assert not (tmp_path / "ws" / ".ukws").exists()
+
+
+def test_failed_first_init_keeps_prepared_local_manifests(tmp_path: Path) -> None:
+    local = tmp_path / "ws" / ".ukws" / "local_manifests"
+    local.mkdir(parents=True)
+    (local / "mine.xml").write_text("<manifest/>\n")
+    with pytest.raises(WorkspaceError):
+        _init(tmp_path / "ws", manifest="nosuch")
+    with pytest.raises(GitError):
+        _init(tmp_path / "ws", url=file_url(tmp_path / "absent"))
+    assert (local / "mine.xml").read_text() == "<manifest/>\n"
+    result = _init(tmp_path / "ws", manifest="helloworld")
+    assert result.project_count == 2

@@ -448,6 +448,7 @@ def init(
         if blocked is not None:
             raise WorkspaceError(f"{blocked}; commit and push it, or move it away, then run init again")
 
+    created = not dot.exists()
     dot.mkdir(parents=True, exist_ok=True)
     staging = dot / _STAGING
     shutil.rmtree(staging, ignore_errors=True)
@@ -479,7 +480,7 @@ def init(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         (dot / _CONFIG_NEW).unlink(missing_ok=True)
-        if old is None:
+        if created:
             shutil.rmtree(dot, ignore_errors=True)
         raise
     # The swap: each step is a rename; _repair() finishes or undoes it after a crash.
