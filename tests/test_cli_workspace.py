@@ -245,7 +245,7 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     assert summary_lines(result, 1.5, limit=1)[1:] == [
         "  skipped libs/c: local changes; commit them",
-        "  ... and 1 more (ukws sync -v lists them all)",
+        "  ... and 1 more (ukws -v sync lists them all)",
     ]
 
 

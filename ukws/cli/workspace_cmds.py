@@ -242,7 +242,7 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
             attention.append(f"  {o.path}: earlier commits kept at {o.recovery_ref}")
     if limit is not None and len(attention) > limit:
         more = len(attention) - limit
-        attention = [*attention[:limit], f"  ... and {more} more (ukws sync -v lists them all)"]
+        attention = [*attention[:limit], f"  ... and {more} more (ukws -v sync lists them all)"]
     return lines + attention
 
 
