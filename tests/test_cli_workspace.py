@@ -318,3 +318,90 @@ def test_rewrite_to_a_mirror_workspace(tmp_path: Path) -> None:
     r = ukws(tmp_path / "ws", "sync")
     assert r.exit_code == 0, r.stderr
     assert _head(tmp_path / "ws" / "lib-a") == served.heads["lib-a"]
+
+
+def test_manifest_repository_trouble_during_sync(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    dead = file_url(tmp_path / "dead")
+    rules = [
+        "--rewrite",
+        f"{file_url(served.root)}/={dead}/",
+        "--rewrite",
+        f"{file_url(served.root)}/={file_url(served.root)}/",
+    ]
+    r = ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), *rules, "ws")
+    assert r.exit_code == 0, r.stderr
+    assert f"warning: {dead}/manifest: " in r.stderr
+    assert f"manifest repository fetched from {file_url(served.root)}/manifest" in r.stderr
+    assert ukws(ws, "sync").exit_code == 0
+    # Local work in the manifest clone: it is left alone, projects still sync.
+    (ws / ".ukws" / "manifests" / "notes.txt").write_text("mine\n")
+    push_manifest(served.root, {"README": "moved\n"})
+    r = ukws(ws, "sync")
+    assert r.exit_code == 0, r.stderr
+    assert "warning: manifest repository: " in r.stderr  # the dead mirror, tried first
+    assert "warning: manifest repository not updated: " in r.stderr
+    assert "changed or untracked file notes.txt" in r.stderr
+    # The manifest repository is gone: projects follow the manifest as it was, the exit status says so.
+    import shutil
+
+    shutil.rmtree(served.root / "manifest")
+    r = ukws(ws, "sync")
+    assert r.exit_code == 1
+    assert "cannot fetch the manifest repository" in r.stderr
+    assert "projects follow the manifest as it was" in r.stderr
+    assert ": 2 unchanged" in r.stderr
+    r = ukws(ws, "sync", "-l")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_option_errors(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    r = ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "--rewrite", "a=b", "--no-rewrites", "ws")
+    assert (r.exit_code, r.stderr) == (2, "ukws: --rewrite and --no-rewrites cannot be combined\n")
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    assert ukws(ws, "sync", "-j", "-1").stderr == "ukws: -j -1: must be 0 or more\n"
+    assert ukws(ws, "forall", "-j", "0", "-c", "true").stderr == "ukws: -j 0: must be 1 or more\n"
+    for command in (["status", "nosuch"], ["diff", "nosuch"], ["forall", "nosuch", "-c", "true"]):
+        r = ukws(ws, *command)
+        assert r.exit_code == 2
+        assert r.stderr == "ukws: no project named 'nosuch' in the workspace's manifest (see 'ukws list')\n"
+
+
+def test_json_outputs_and_info_details(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    (tmp_path / "mirror").mkdir()
+    r = ukws(
+        tmp_path, "init", "--json", "-u", file_url(served.root / "manifest"), "-b", "v1", "--reference", "mirror", "ws"
+    )
+    assert r.exit_code == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert (result["reinit"], result["project_count"], result["manifest_sha"]) == (False, 2, served.manifest_sha)
+    assert result["config"]["manifest"]["revision"] == "v1"
+    assert ukws(ws, "sync", "lib-a").exit_code == 0
+    (ws / "lib-a" / "README").write_text("x\n")
+    diffs = json.loads(ukws(ws, "diff", "--json").stdout)
+    assert [(d["path"], "+x" in d["patch"]) for d in diffs] == [("core", False), ("lib-a", True)]
+    (ws / ".ukws" / "local_manifests" / "a.xml").write_text("<manifest/>\n")
+    text = ukws(ws, "info").stdout
+    assert f"manifest commit: {served.manifest_sha[:12]} (detached)" in text
+    assert f"reference:       {(tmp_path / 'mirror').resolve()}" in text
+    assert "local manifests: a.xml" in text
+    (ws / ".ukws" / "local_manifests" / "b.xml").write_text("<manifest><nonsense/>\n")
+    text = ukws(ws, "info").stdout
+    assert "manifest error:  " in text and "b.xml" in text
+
+
+def test_forall_parallel_and_verbose_skips(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    ws = tmp_path / "ws"
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    assert ukws(ws, "sync", "core").exit_code == 0
+    r = CliRunner().invoke(app, ["-C", str(ws), "-v", "forall", "-j", "2", "-c", 'echo "$REPO_PROJECT"; exit 4'])
+    assert r.exit_code == 1
+    assert r.stdout == "core\n"
+    assert "skipping lib-a: not synced" in r.stderr
+    assert "ukws: core: command exited with 4" in r.stderr
