@@ -349,3 +349,14 @@ def test_copy_and_link_files_dropped_from_the_manifest_are_removed(remotes: Path
     assert run(ws, make_manifest(make_project("alpha", url))).ok
     assert not (ws / "a.copy").exists() and not (ws / "src-link").is_symlink()
     assert (ws / "b.copy").read_text() == "edited by the user\n"
+
+
+def test_network_only_clone_then_local_only_checkout(remotes: Path, ws: Path) -> None:
+    m = manifest_for(remotes, "alpha")
+    first = run(ws, m, checkout=False)
+    assert outcome(first, "alpha").action is Action.CLONED
+    assert pygit2.Repository(str(ws / "alpha")).head_is_unborn
+    assert not (ws / "alpha" / "README").exists()
+    second = run(ws, m, fetch=False)
+    assert outcome(second, "alpha").action is Action.UPDATED
+    assert (ws / "alpha" / "README").read_text() == "alpha\n"

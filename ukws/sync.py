@@ -297,8 +297,10 @@ def _sync_project(ctx: _Context, p: Project, progress: git.Progress) -> ProjectO
     note = _repair(ctx, repo, journal, gitdir)
     if options.mirror:
         journal.write(op="fetch")
-        fetcher.mirror(repo)
-        journal.clear()
+        try:
+            fetcher.mirror(repo)
+        finally:
+            journal.clear()
         return _outcome(p, Action.FETCHED, sha=_resolve_local(repo, rev, p))
     target, fetched = _resolve(repo, rev, p, fetcher, journal)
     if not options.checkout:
@@ -386,6 +388,18 @@ def _resolve(
             raise GitError(f"{rev} is not present locally; sync without --local-only to fetch it")
         return sha, False
     journal.write(op="fetch")
+    try:
+        _fetch_revision(repo, rev, remote, fetch)
+    except Exception:
+        journal.clear()  # the fetch returned an error: libgit2 has released what it locked
+        raise
+    sha = _resolve_local(repo, rev, p)
+    if sha is None:
+        raise GitError(f"revision {rev} not found at {fetch.urls[0]}; check the manifest's revision")
+    return sha, sha != before
+
+
+def _fetch_revision(repo: git.Repository, rev: str, remote: str, fetch: _Fetcher) -> None:
     if git.is_sha(rev):
         with contextlib.suppress(GitError):
             fetch(repo, [rev], rev)
@@ -399,10 +413,6 @@ def _resolve(
         fetch(repo, [f"+{rev}:refs/ukws/fetched/{rev.removeprefix('refs/')}"], rev)
     else:
         fetch(repo, [f"+refs/heads/{rev}:refs/remotes/{remote}/{rev}", f"+refs/tags/{rev}:refs/tags/{rev}"], rev)
-    sha = _resolve_local(repo, rev, p)
-    if sha is None:
-        raise GitError(f"revision {rev} not found at {fetch.urls[0]}; check the manifest's revision")
-    return sha, sha != before
 
 
 def _clone(ctx: _Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> ProjectOutcome:
@@ -433,12 +443,9 @@ def _clone(ctx: _Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> 
         journal = syncstate.Journal(ctx.sync_dir, p.path)
         sha, _ = _resolve(repo, rev, p, fetch, journal)
         journal.clear()
-        if options.checkout:
+        if options.checkout:  # with --network-only, HEAD stays unborn: nothing is checked out yet
             git.checkout(repo, sha)
             git.set_ref(repo, SYNCED_REF, sha)
-        else:
-            git.set_ref(repo, SYNCED_REF, sha)
-            git.detach(repo, sha)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.is_dir():
         dest.rmdir()
