@@ -49,8 +49,10 @@ def normalize(version: Version) -> Version:
     return Version(f"{epoch}{release}{rest}")
 
 
+@lru_cache(maxsize=65536)
 def tag_version(tag: str, pattern: str) -> Version | None:
-    """The version a tag names under ``pattern``, or None when the tag is not a release tag."""
+    """The version a tag names under ``pattern``, or None when the tag is not a release tag.
+    (Cached: libraries in lockstep carry the same tag names, and versions are immutable.)"""
     match = _pattern_regex(pattern).fullmatch(tag)
     if match is None:
         return None
