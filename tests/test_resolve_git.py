@@ -20,7 +20,6 @@ APP = 'revision="refs/tags/RELEASE-0.13.0"'
 C_PIN = 'revision="refs/tags/RELEASE-0.12.0"'
 
 
-
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return shared_world(tmp_path_factory)
@@ -237,3 +236,47 @@ def test_metadata_is_read_lazily(run: Runner) -> None:
     assert [str(n) for n in source.notes(releases[0])] == [
         "lib-a 0.14.0: ukws.toml:3: unikraft is not a project of the manifest; ignored",
     ]
+
+
+PATCH = """\
+From: ukws test
+Subject: build glue
+
+--- /dev/null
++++ b/glue/Config.uk
+@@ -0,0 +1,4 @@
++config APPGLUE
++\tbool "glue"
++\tdefault y
++\tselect LIBUNUSED
+--- /dev/null
++++ b/glue/Makefile.uk
+@@ -0,0 +1 @@
++$(eval $(call addlib,appglue))
+-- 
+2.43.0
+"""
+
+
+def test_patch_created_config_uk_and_defconfig_take_part_in_discovery(run: Runner) -> None:
+    import hashlib
+
+    run.folder.mkdir(parents=True)
+    (run.folder / "glue.patch").write_text(PATCH)
+    (run.folder / "x86.config").write_text("CONFIG_LIBB=y\n# CONFIG_LIBA is not set\n")
+    digest = hashlib.sha256(PATCH.encode()).hexdigest()
+    body = manifest_xml(
+        core='x-version="&lt;0.14"',
+        app=APP,
+        app_body=f'<x-app subdir="glue"><x-patch path="glue.patch" sha256="{digest}"/>'
+        '<x-target plat="kvm" arch="x86_64" defconfig="x86.config"/></x-app>',
+    )
+    res = run(body)
+    (build,) = res.builds
+    assert build.paths == ("libs/c", "libs/b", "libs/unused")
+    assert build.unused == ("lib-a",)
+    kinds = {(e.source, e.target, e.kind, e.target_symbol) for e in build.edges}
+    assert ("app-hello", "lib-unused", "select", "LIBUNUSED") in kinds
+    assert ("app-hello", "lib-b", "defconfig", "LIBB") in kinds
+    tie = next(e for e in build.edges if e.target == "lib-unused")
+    assert str(tie.loc) == "apps/hello/glue/Config.uk:4"

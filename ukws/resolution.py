@@ -341,18 +341,54 @@ def _plain_pin(root: Path, manifest: Manifest, p: Project) -> Pin:
     return Pin(name=p.name, path=p.path, commit=commit, upstream=p.revision, role=p.role)
 
 
+def patch_new_files(text: str) -> dict[str, bytes]:
+    """Files a unified diff creates (``--- /dev/null``), path (without ``b/``) -> content."""
+    out: dict[str, bytes] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("--- /dev/null") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            path = lines[i + 1][4:].split("\t")[0].strip()
+            path = path[2:] if path.startswith("b/") else path
+            i += 2
+            body: list[str] = []
+            while i < len(lines) and not lines[i].startswith(("--- ", "diff ")):
+                line = lines[i]
+                if line.startswith("+") and not line.startswith("+++ "):
+                    body.append(line[1:])
+                elif line == "-- ":
+                    break  # a git format-patch signature
+                i += 1
+            out[path] = ("\n".join(body) + "\n").encode() if body else b""
+            continue
+        i += 1
+    return out
+
+
 def _kconfig(
-    source: GitSource, project: Project, commit: str, *, subdir: str = "", core: bool = False
+    source: GitSource,
+    project: Project,
+    commit: str,
+    *,
+    subdir: str = "",
+    core: bool = False,
+    overlay: Mapping[str, bytes] | None = None,
 ) -> ProjectKconfig:
+    """A project's Kconfig at ``commit``; ``overlay`` adds files (project-relative) that the
+    application's patches create."""
     prefix = f"{subdir.strip('/')}/" if subdir.strip("/") else ""
-    files = [
+    extra = {k.removeprefix(prefix): v for k, v in (overlay or {}).items() if k.startswith(prefix)}
+    in_git = [
         f.removeprefix(prefix)
         for f in source.list_files(project.name, commit, "Config.uk")
         if f.startswith(prefix)
     ]
+    files = sorted({*in_git, *(f for f in extra if f.rsplit("/", 1)[-1] == "Config.uk")})
     label = f"{project.path}/{prefix}".rstrip("/")
 
     def read(path: str) -> bytes | None:
+        if path in extra:
+            return extra[path]
         return source.read(project.name, commit, prefix + path)
 
     variables = (
@@ -388,7 +424,14 @@ def _builds(
         if p.role is not Role.APPLICATION or p.name not in chosen:
             continue
         spec = p.app
-        app_kc = _kconfig(source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "")
+        overlay: dict[str, bytes] = {}
+        for patch in spec.patches if spec else ():
+            patch_file = manifest_dir / patch.path
+            if patch_file.is_file():
+                overlay.update(patch_new_files(patch_file.read_text(encoding="utf-8", errors="replace")))
+        app_kc = _kconfig(
+            source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "", overlay=overlay
+        )
         notes.extend(app_kc.notes)
         enabled: set[str] = set()
         for target in spec.targets if spec else ():
