@@ -253,7 +253,7 @@ Subject: build glue
 +++ b/glue/Makefile.uk
 @@ -0,0 +1 @@
 +$(eval $(call addlib,appglue))
--- 
+--\x20
 2.43.0
 """
 
