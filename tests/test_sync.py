@@ -360,3 +360,21 @@ def test_network_only_clone_then_local_only_checkout(remotes: Path, ws: Path) ->
     second = run(ws, m, fetch=False)
     assert outcome(second, "alpha").action is Action.UPDATED
     assert (ws / "alpha" / "README").read_text() == "alpha\n"
+
+
+def test_unknown_project_is_a_usage_error(remotes: Path, ws: Path) -> None:
+    from ukws.errors import UsageError
+
+    with pytest.raises(UsageError, match="no project 'nope'"):
+        run(ws, manifest_for(remotes, "alpha"), only=("nope",))
+
+
+def test_other_refs_and_local_only_misses(remotes: Path, ws: Path) -> None:
+    up = pygit2.Repository(str(remotes / "alpha"))
+    change = commit(up, {"README": "review\n"}, branch="tmp")
+    up.references.create("refs/changes/01/1/1", pygit2.Oid(hex=change))
+    result = run(ws, manifest_for(remotes, "alpha", revision="refs/changes/01/1/1"))
+    assert result.ok and outcome(result, "alpha").sha == change
+    missing = run(ws, manifest_for(remotes, "alpha", revision="v9"), fetch=False)
+    o = outcome(missing, "alpha")
+    assert o.action is Action.FAILED and "v9 is not present locally" in o.message

@@ -197,3 +197,65 @@ def test_prune_refuses_local_commits_and_stashes(setup: Any, tmp_path: Path) -> 
     o = outcome(result, "beta")
     assert o.action is Action.SKIPPED and "local commits on HEAD" in o.message
     assert (root / "beta" / "mine.txt").exists()
+
+
+def test_detached_commits_with_conflicting_changes_stay_where_they_are(setup: Any) -> None:
+    root, up, m = setup
+    repo = pygit2.Repository(str(root / "alpha"))
+    mine = local_commit(repo, {"mine.txt": "mine\n"})
+    (root / "alpha" / "README").write_text("dirty\n")
+    commit(up, {"README": "two\n"})
+    result = run(root, m)
+    o = outcome(result, "alpha")
+    assert o.action is Action.SKIPPED and o.recovery_ref is None
+    repo = pygit2.Repository(str(root / "alpha"))
+    assert str(repo.head.target) == mine
+    assert not [r for r in repo.references if r.startswith("refs/ukws/recovery/")]
+
+
+def test_branch_ahead_of_the_revision_is_left_alone(setup: Any) -> None:
+    root, _up, m = setup
+    repo = pygit2.Repository(str(root / "alpha"))
+    repo.create_branch("work", repo.head.peel(pygit2.Commit))
+    repo.checkout("refs/heads/work")
+    mine = local_commit(repo, {"mine.txt": "mine\n"})
+    result = run(root, m)
+    o = outcome(result, "alpha")
+    assert result.ok and o.action is Action.UNCHANGED and "ahead" in o.message and o.sha == mine
+
+
+def test_fast_forward_blocked_by_local_changes_skips(setup: Any) -> None:
+    root, up, m = setup
+    repo = pygit2.Repository(str(root / "alpha"))
+    repo.create_branch("work", repo.head.peel(pygit2.Commit))
+    repo.checkout("refs/heads/work")
+    before = str(repo.head.target)
+    (root / "alpha" / "README").write_text("dirty\n")
+    commit(up, {"README": "two\n"})
+    o = outcome(run(root, m), "alpha")
+    assert o.action is Action.SKIPPED and "fast-forwarded" in o.message
+    assert str(pygit2.Repository(str(root / "alpha")).head.target) == before
+
+
+def test_rebase_blocked_by_local_changes_is_aborted(setup: Any) -> None:
+    root, up, m = setup
+    repo = pygit2.Repository(str(root / "alpha"))
+    repo.create_branch("work", repo.head.peel(pygit2.Commit))
+    repo.checkout("refs/heads/work")
+    mine = local_commit(repo, {"mine.txt": "mine\n"})
+    (root / "alpha" / "README").write_text("dirty\n")
+    commit(up, {"README": "two\n"})
+    o = outcome(run(root, m, rebase=True), "alpha")
+    assert o.action is Action.SKIPPED and "aborted" in o.message
+    repo = pygit2.Repository(str(root / "alpha"))
+    assert str(repo.head.target) == mine and (root / "alpha" / "README").read_text() == "dirty\n"
+
+
+def test_prune_refuses_a_stash(setup: Any) -> None:
+    root, _up, m = setup
+    repo = pygit2.Repository(str(root / "beta"))
+    (root / "beta" / "README").write_text("stashed\n")
+    repo.stash(pygit2.Signature("user", "user@example.invalid", 1_800_000_000, 0), "wip")
+    o = outcome(run(root, make_manifest(m.projects[0]), prune=True), "beta")
+    assert o.action is Action.SKIPPED and "a stash" in o.message
+    assert (root / "beta" / ".git").is_dir()

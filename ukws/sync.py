@@ -108,6 +108,11 @@ _BAD = frozenset({Action.SKIPPED, Action.FAILED})
 def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOptions) -> SyncResult:
     """Bring every selected project of ``manifest`` to its revision under ``root``."""
     projects = _select(manifest, options.only)
+    if options.mirror:  # one mirror per repository, however many paths check it out
+        firsts: dict[str, Project] = {}
+        for p in projects:
+            firsts.setdefault(_dest_rel(p, options), p)
+        projects = list(firsts.values())
     sync_dir = state_dir / "sync"
     with syncstate.workspace_lock(sync_dir):
         syncstate.clean_scratch(sync_dir)
