@@ -440,6 +440,7 @@ def _fetch_quietly(remote: pygit2.Remote, refspecs: Sequence[str], depth: int, p
     with _git_fetch_options(_Callbacks()) as payload:
         opts = payload.fetch_options
         opts.depth = depth
+        opts.proxy_opts.type = _lib.GIT_PROXY_AUTO  # http(s)_proxy, no_proxy and http.proxy apply
         opts.callbacks.transfer_progress = _ffi.NULL
         opts.callbacks.sideband_progress = _ffi.NULL
         opts.callbacks.update_tips = _ffi.NULL
