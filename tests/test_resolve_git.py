@@ -280,3 +280,25 @@ def test_patch_created_config_uk_and_defconfig_take_part_in_discovery(run: Runne
     assert ("app-hello", "lib-b", "defconfig", "LIBB") in kinds
     tie = next(e for e in build.edges if e.target == "lib-unused")
     assert str(tie.loc) == "apps/hello/glue/Config.uk:4"
+
+
+def test_why_explains_constraints_ties_and_role_less_pins(run: Runner) -> None:
+    from ukws.resolution import why
+
+    body = manifest_xml(
+        app=APP,
+        core='x-version="&lt;0.14"',
+        extra='<project name="tools" path="libs/unused" revision="RELEASE-0.12.0"/>',
+        libs=("a", "b", "c"),
+    )
+    res = run(body)
+    w = why(res, "lib-c")
+    assert (w.project, w.chosen) == ("lib-c", "0.12.0")
+    assert [r.kind for r in w.reasons] == ["lockstep"]
+    assert w.needed_by == ("lib-b: select LIBC (libs/b/Config.uk:3)",)
+    tools = why(res, "libs/unused")
+    assert [(r.constraint, r.kind) for r in tools.reasons] == [
+        ("tools at revision RELEASE-0.12.0", "revision")
+    ]
+    with pytest.raises(ResolveError, match="--why ghost: no such project in the manifest"):
+        why(res, "ghost")

@@ -243,3 +243,16 @@ def test_pathological_search_ends_with_a_clear_message() -> None:
                 deps[cand] = [need(names[0], "<0", meta(name, cand.label))]
     with pytest.raises(ResolveError, match=r"gave up|no versions satisfy"):
         resolve(Problem(projects=tuple(names)), source(rels, deps), max_seconds=2.0, max_rounds=500)
+
+
+def test_lockstep_with_a_core_pinned_to_an_untagged_commit() -> None:
+    src = source({"core": releases("core", "0.1.0"), "lib": releases("lib", "0.1.0", "0.2.0")})
+    odd = Candidate(project="core", commit=sha("core", "odd"))
+    src = MemorySource(release_map=src.release_map, channels={("core", "x"): odd})
+    pin = Constraint(project="core", commit=odd.commit, origin=Origin(kind="revision", file="m.xml", line=5))
+    res = resolve(Problem(projects=("core", "lib"), core="core", lockstep=("lib",), constraints=(pin,)), src)
+    assert versions(res) == {"core": odd.commit[:12], "lib": "0.2.0"}
+    assert res.warnings == (
+        f"core is at commit {odd.commit[:12]}, which no release tag names; lockstep libraries take their "
+        "newest releases",
+    )

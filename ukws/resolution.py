@@ -529,6 +529,14 @@ def why(res: WorkspaceResolution, name: str) -> Why:
         Reason(constraint=c.describe(), origin=str(c.origin), kind=c.origin.kind)
         for c in res.constraints.get(pin.name, ())
     )
+    if pin.role is None:
+        reasons = (
+            Reason(
+                constraint=f"{pin.name} at revision {pin.upstream}",
+                origin="the manifest (a project without x-role keeps its revision)",
+                kind="revision",
+            ),
+        )
     ties: list[str] = []
     for build in res.builds:
         for e in build.edges:

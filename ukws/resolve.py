@@ -506,14 +506,19 @@ def _warnings(
                 f"{lib} has no release {core.version} to go with {core.project} {core.version}; "
                 f"using its newest release below, {got.version}"
             )
-    elif core is not None:
+    elif core is not None and core.channel is not None:
         for lib in problem.lockstep:
             got = chosen.get(lib)
-            if got is not None and got.channel is None and core.channel is not None:
+            if got is not None and got.channel is None:
                 out.append(
                     f"{core.project} follows channel {core.channel} without a release version and {lib} "
                     f"has no branch {core.channel}; using {lib}'s newest release, {got.label}"
                 )
+    elif core is not None and problem.lockstep:
+        out.append(
+            f"{core.project} is at commit {core.commit[:12]}, which no release tag names; lockstep "
+            f"libraries take their newest releases"
+        )
     for name, cand in chosen.items():
         if cand.version is not None:
             continue
