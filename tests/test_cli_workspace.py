@@ -58,7 +58,7 @@ def test_init_errors_exit_codes(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "expected PREFIX=REPLACEMENT" in r.stderr
     r = ukws(tmp_path, "init", "-m", "nosuch", "ws")
-    assert r.exit_code == 1
+    assert r.exit_code == 2
     assert "-m nosuch: no such manifest file, and not a shipped manifest" in r.stderr
 
 

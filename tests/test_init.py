@@ -74,14 +74,14 @@ def test_revision_needs_url(tmp_path: Path) -> None:
 
 
 def test_unknown_manifest_lists_shipped(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match=r"-m nosuch: no such manifest file.*shipped: .*helloworld"):
+    with pytest.raises(UsageError, match=r"-m nosuch: no such manifest file.*shipped: .*helloworld"):
         _init(tmp_path / "ws", manifest="nosuch")
     assert not (tmp_path / "ws" / ".ukws").exists()
 
 
 def test_manifest_that_is_a_folder(tmp_path: Path) -> None:
     (tmp_path / "adir").mkdir(parents=True)
-    with pytest.raises(WorkspaceError, match="-m adir: not a file"):
+    with pytest.raises(UsageError, match="-m adir: not a file"):
         _init(tmp_path / "ws", manifest="adir")
 
 
@@ -325,7 +325,7 @@ def test_failed_first_init_keeps_prepared_local_manifests(tmp_path: Path) -> Non
     local = tmp_path / "ws" / ".ukws" / "local_manifests"
     local.mkdir(parents=True)
     (local / "mine.xml").write_text("<manifest/>\n")
-    with pytest.raises(WorkspaceError):
+    with pytest.raises(UsageError):
         _init(tmp_path / "ws", manifest="nosuch")
     with pytest.raises(GitError):
         _init(tmp_path / "ws", url=file_url(tmp_path / "absent"))

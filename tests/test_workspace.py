@@ -11,7 +11,7 @@ import pytest
 from tests.gitutil import file_url
 from tests.wsutil import push_manifest, serve_workspace
 from ukws import git, workspace
-from ukws.errors import GitError, WorkspaceError
+from ukws.errors import GitError, UsageError, WorkspaceError
 from ukws.rewrite import RuleOrigin, parse_rule
 from ukws.workspace import Config, InitRequest, ManifestSource, SourceKind
 
@@ -104,7 +104,7 @@ def test_shipped_manifest_names(repo_root: Path) -> None:
     assert workspace.shipped_manifest("helloworld.xml") == repo_root / "manifests" / "helloworld.xml"
     assert workspace.shipped_manifest("default") == repo_root / "default.xml"
     assert workspace.shipped_manifest("helloworld").name == "helloworld.xml"
-    with pytest.raises(WorkspaceError, match="not a shipped manifest name"):
+    with pytest.raises(UsageError, match="not a shipped manifest name"):
         workspace.shipped_manifest("../pyproject")
 
 

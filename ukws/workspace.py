@@ -145,12 +145,12 @@ def shipped_manifest(name: str) -> Path:
     from ukws import shipped
 
     if "/" in name or "\\" in name or name.startswith("."):
-        raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest name")
+        raise UsageError(f"-m {name}: no such manifest file, and not a shipped manifest name")
     stem = name if name.endswith(".xml") else f"{name}.xml"
     found = shipped.find_manifest(stem, shipped.shipped_dir())
     if found is None:
         known = ", ".join(n.removesuffix(".xml") for n in shipped.shipped_names())
-        raise WorkspaceError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
+        raise UsageError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
     return found
 
 
@@ -382,7 +382,7 @@ def resolve_source(request: InitRequest, *, cwd: Path, previous: ManifestSource 
     if file.is_file():
         return ManifestSource(kind=SourceKind.FILE, name=str(file.resolve()))
     if file.exists():
-        raise WorkspaceError(f"-m {request.manifest}: not a file")
+        raise UsageError(f"-m {request.manifest}: not a file")
     shipped = shipped_manifest(request.manifest)
     return ManifestSource(kind=SourceKind.SHIPPED, name=shipped.name)
 
