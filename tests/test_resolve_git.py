@@ -302,3 +302,55 @@ def test_why_explains_constraints_ties_and_role_less_pins(run: Runner) -> None:
     ]
     with pytest.raises(ResolveError, match="--why ghost: no such project in the manifest"):
         why(res, "ghost")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            manifest_xml(
+                app=APP,
+                extra='<project name="core2" path="libs/unused" x-role="core"/>',
+                libs=("a", "b", "c"),
+            ),
+            r"manifest\.xml: more than one core project \(unikraft, core2\); keep one x-role=\"core\"",
+        ),
+        (
+            manifest_xml(
+                app=APP,
+                extra='<project name="tools" path="libs/unused"/>',
+                libs=("a", "b", "c"),
+                app_body='<x-requires project="tools" version="&gt;=1"/>',
+            ),
+            r"manifest\.xml:\d+: project app-hello: <x-requires project=\"tools\"> names a project without x-role",
+        ),
+        (
+            manifest_xml(app='revision="refs/changes/1/1"'),
+            r"manifest\.xml:\d+: project app-hello: revision refs/changes/1/1 is not a tag, branch or commit",
+        ),
+        (manifest_xml(app=APP), None),
+    ],
+)
+def test_manifest_level_resolution_errors(run: Runner, body: str, message: str | None) -> None:
+    if message is None:
+        assert run(body).pin("app-hello").label == "0.13.0"
+        return
+    with pytest.raises(ResolveError, match=message):
+        run(body)
+
+
+def test_sha_pins_and_branch_revisions(run: Runner, shas: dict[str, dict[str, str]]) -> None:
+    sha = shas["unikraft"]["0.13.0"]
+    body = manifest_xml(
+        core=f'revision="{sha}"',
+        app='revision="refs/heads/main"',
+        lib_attrs={"c": 'revision="refs/tags/RELEASE-0.12.0"'},
+    )
+    res = run(body)
+    assert (res.pin("unikraft").commit, res.pin("unikraft").label) == (sha, "0.13.0")
+    assert res.pin("lib-a").label == "0.13.0"  # lockstep with the pinned core
+    assert res.pin("app-hello").channel == "main"
+    assert res.pin("app-hello").commit == shas["app-hello"]["0.14.0"]
+    assert res.pin("lib-c").label == "0.12.0"
+    with pytest.raises(ResolveError, match="no versions satisfy every constraint on unikraft"):
+        run(manifest_xml(core=f'revision="{"0" * 40}"', app=APP))

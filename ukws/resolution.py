@@ -162,7 +162,10 @@ def build_problem(
             spec = _specifier(r.specifier)
             target = r.project
             if target not in names:
-                continue
+                raise ResolveError(
+                    f"{r.loc}: project {p.name}: <x-requires project=\"{target}\"> names a project without "
+                    "x-role, whose version ukws does not resolve; give it x-role"
+                )
             constraints.append(
                 Constraint(
                     project=target,
