@@ -456,6 +456,13 @@ def _fetch_quietly(remote: pygit2.Remote, refspecs: Sequence[str], depth: int, p
                 progress._live = None
 
 
+def refs_current(repo: pygit2.Repository, url: str, refspecs: Sequence[str]) -> bool:
+    """True when ``url`` is a local repository whose refs named by the plain ``+src:dst``
+    ``refspecs`` already have their values in ``repo`` (a fetch would change nothing)."""
+    source = local_source(url)
+    return source is not None and _local_refs_current(repo, source, refspecs)
+
+
 def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
     """True when every plain ``+src:dst`` refspec already has the source's value (a local
     repository is read directly: a fetch would only confirm it)."""
@@ -488,15 +495,23 @@ def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[s
     gitdir = git_dir(source)
     if gitdir is None or (gitdir / "shallow").exists() or (gitdir / "objects" / "info" / "alternates").exists():
         return False
-    if any(not sep or "*" in theirs or "*" in ours for theirs, sep, ours in specs):
+    if any(not sep or theirs.count("*") + ours.count("*") not in (0, 2) for theirs, sep, ours in specs):
         return False
     try:
         src = pygit2.Repository(str(source))
         targets = []
         for theirs, _, ours in specs:
-            ref = src.references.get(theirs)
-            if ref is not None:
-                targets.append((ours, ref.resolve().target))
+            if theirs.endswith("*") and ours.endswith("*"):  # refs/heads/*:refs/remotes/origin/*
+                prefix = theirs[:-1]
+                for name in src.references:
+                    if name.startswith(prefix):
+                        targets.append((ours[:-1] + name[len(prefix) :], src.references[name].resolve().target))
+            elif "*" in theirs:
+                return False
+            else:
+                ref = src.references.get(theirs)
+                if ref is not None:
+                    targets.append((ours, ref.resolve().target))
     except (pygit2.GitError, KeyError):
         return False
     seed_objects(repo, source)

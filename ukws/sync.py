@@ -301,7 +301,7 @@ def _sync_project(ctx: _Context, p: Project, progress: git.Progress) -> ProjectO
     repo = git.open_repo(dest)
     note = _repair(ctx, repo, journal, gitdir)
     if options.mirror:
-        journal.write(op="fetch")
+        fetcher.journal = journal
         try:
             fetcher.mirror(repo)
         finally:
@@ -329,10 +329,16 @@ class _Fetcher:
     depth: int
     progress: git.Progress
     allowed: bool
+    journal: syncstate.Journal | None = None
+    """Written before the first fetch that may write to the repository."""
 
     def __call__(self, repo: git.Repository, refspecs: Sequence[str], what: str) -> None:
         if not self.allowed:
             raise GitError(f"{what} is not present locally; sync without --local-only to fetch it")
+        if git.refs_current(repo, self.urls[0], refspecs):
+            return
+        if self.journal is not None and not self.journal.written:
+            self.journal.write(op="fetch")
         errors: list[str] = []
         for url in self.urls:
             try:
@@ -392,7 +398,7 @@ def _resolve(
         if sha is None:
             raise GitError(f"{rev} is not present locally; sync without --local-only to fetch it")
         return sha, False
-    journal.write(op="fetch")
+    fetch.journal = journal
     try:
         _fetch_revision(repo, rev, remote, fetch)
     except Exception:

@@ -140,6 +140,8 @@ class Journal:
     def __init__(self, sync_dir: Path, path: str) -> None:
         self.file = sync_dir / "journal" / f"{key(path)}.json"
         self.path = path
+        self.written = False
+        """Whether this run wrote (or found) the entry: :meth:`clear` has nothing to do otherwise."""
 
     def read(self) -> dict[str, Any] | None:
         try:
@@ -147,13 +149,16 @@ class Journal:
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
+            self.written = True
             return {}
+        self.written = True
         return data if isinstance(data, dict) else {}
 
     def write(self, **entry: Any) -> None:
         """Record what is about to happen. A checkout is written atomically (its repair needs the
         details); other entries only need to exist, and are written directly (faster)."""
         self.file.parent.mkdir(parents=True, exist_ok=True)
+        self.written = True
         data = json.dumps({"path": self.path, **entry}).encode()
         if entry.get("op") == "checkout":
             atomic_write(self.file, data)
@@ -161,4 +166,6 @@ class Journal:
             self.file.write_bytes(data)
 
     def clear(self) -> None:
-        self.file.unlink(missing_ok=True)
+        if self.written:
+            self.file.unlink(missing_ok=True)
+            self.written = False
