@@ -9,7 +9,7 @@ import pygit2
 import pytest
 
 from tests.gitutil import file_url
-from tests.wsutil import push_manifest, serve_workspace
+from tests.wsutil import manifest_xml, push_manifest, serve_workspace
 from ukws import git, workspace
 from ukws.errors import GitError, UsageError, WorkspaceError
 from ukws.rewrite import RuleOrigin, parse_rule
@@ -164,3 +164,24 @@ def test_update_manifest_repository(tmp_path: Path) -> None:
     assert (ws.manifests_dir / "README").read_text() == "mine\n"
     with pytest.raises(GitError, match="cannot fetch the manifest repository"):
         git.update_manifest_repo(ws.manifests_dir, [file_url(tmp_path / "dead")], None)
+
+
+def test_update_follows_the_chosen_branch_or_tag(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv")
+    url = file_url(served.root / "manifest")
+    dev = push_manifest(served.root, {"default.xml": manifest_xml(["core"]), "dev.txt": "1\n"}, branch="dev")
+    ws = _new(tmp_path / "ws", url=url, revision="dev")
+    assert git.manifest_repo_head(ws.manifests_dir) == (dev, "dev")
+    newer = push_manifest(served.root, {"dev.txt": "2\n"}, branch="dev")
+    push_manifest(served.root, {"main.txt": "x\n"})
+    moved = git.update_manifest_repo(ws.manifests_dir, [url], "dev")
+    assert (moved.action, moved.sha) == ("updated", newer)
+    assert git.manifest_repo_head(ws.manifests_dir) == (newer, "dev")
+    # A tag stays where it is until it is moved upstream.
+    tagged = _new(tmp_path / "tagged", url=url, revision="v1")
+    assert git.manifest_repo_head(tagged.manifests_dir) == (served.manifest_sha, None)
+    same = git.update_manifest_repo(tagged.manifests_dir, [url], "v1")
+    assert (same.action, same.sha) == ("unchanged", served.manifest_sha)
+    assert git.checked_out_commit(tagged.manifests_dir) == served.manifest_sha
+    assert git.checked_out_commit(tmp_path / "nowhere") is None
+    assert git.manifest_repo_head(tmp_path / "nowhere") is None
