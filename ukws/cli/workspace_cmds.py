@@ -204,7 +204,7 @@ class SyncView:
 
     def _finished(self, outcome: ProjectOutcome) -> None:
         line = outcome_line(outcome)
-        show = outcome.action != "unchanged" or common.STATE.verbosity > 0
+        show = outcome.action != "unchanged" or bool(outcome.message) or common.STATE.verbosity > 0
         if self._progress is not None:
             task = self._tasks.pop(outcome.path, None)
             if task is not None:
