@@ -332,3 +332,22 @@ def test_failed_first_init_keeps_prepared_local_manifests(tmp_path: Path) -> Non
     assert (local / "mine.xml").read_text() == "<manifest/>\n"
     result = _init(tmp_path / "ws", manifest="helloworld")
     assert result.project_count == 2
+
+
+def test_reinit_within_the_manifest_repository(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv", files={"other.xml": manifest_xml(["lib-a"])})
+    url = file_url(served.root / "manifest")
+    root = tmp_path / "ws"
+    _init(root, url=url)
+    # -m alone names another file of the manifest repository
+    result = _init(root, manifest="other.xml")
+    assert result.source == workspace.ManifestSource(kind=SourceKind.REPO, name="other.xml", url=url)
+    assert result.project_count == 1
+    # -b alone picks another revision of it
+    result = _init(root, revision="v1")
+    assert result.source == workspace.ManifestSource(kind=SourceKind.REPO, name="other.xml", url=url, revision="v1")
+    # a name the repository does not have is looked up as usual: a shipped manifest
+    result = _init(root, manifest="helloworld")
+    assert result.source.kind is SourceKind.SHIPPED
+    with pytest.raises(UsageError, match="-b REV needs -u URL"):
+        _init(root, revision="v1")

@@ -365,12 +365,27 @@ class InitResult:
     """The previous lock, moved aside because it pinned another manifest's projects."""
 
 
-def resolve_source(request: InitRequest, *, cwd: Path, previous: ManifestSource | None) -> ManifestSource:
-    """The manifest source ``request`` names (paths relative to ``cwd``)."""
+def resolve_source(
+    request: InitRequest, *, cwd: Path, previous: ManifestSource | None, manifests_dir: Path | None = None
+) -> ManifestSource:
+    """The manifest source ``request`` names (paths relative to ``cwd``).
+
+    In a workspace on a manifest repository (``previous``, cloned at ``manifests_dir``), ``-b``
+    alone picks another revision of it, and ``-m NAME`` alone another file in it when it has one.
+    """
     if request.url is not None:
         name = request.manifest or DEFAULT_REPO_MANIFEST
         _check_repo_name(name)
         return ManifestSource(kind=SourceKind.REPO, name=name, url=request.url, revision=request.revision)
+    if previous is not None and previous.kind is SourceKind.REPO:
+        in_repo = (
+            request.manifest is not None and manifests_dir is not None and _repo_has(manifests_dir, request.manifest)
+        )
+        if request.revision is not None or in_repo or request.manifest is None:
+            name = request.manifest or previous.name
+            _check_repo_name(name)
+            revision = request.revision if request.revision is not None else previous.revision
+            return ManifestSource(kind=SourceKind.REPO, name=name, url=previous.url, revision=revision)
     if request.revision is not None:
         raise UsageError("-b REV needs -u URL (it selects the manifest repository's revision)")
     if request.manifest is None:
@@ -385,6 +400,11 @@ def resolve_source(request: InitRequest, *, cwd: Path, previous: ManifestSource 
         raise UsageError(f"-m {request.manifest}: not a file")
     shipped = shipped_manifest(request.manifest)
     return ManifestSource(kind=SourceKind.SHIPPED, name=shipped.name)
+
+
+def _repo_has(manifests_dir: Path, name: str) -> bool:
+    parts = Path(name).parts
+    return bool(parts) and ".." not in parts and not Path(name).is_absolute() and (manifests_dir / name).is_file()
 
 
 def _check_repo_name(name: str) -> None:
@@ -418,7 +438,9 @@ def init(
         _repair(dot)
     previous = old.config if old is not None else None
 
-    source = resolve_source(request, cwd=cwd, previous=previous.manifest if previous else None)
+    source = resolve_source(
+        request, cwd=cwd, previous=previous.manifest if previous else None, manifests_dir=dot / MANIFESTS_DIR
+    )
     mirror = request.mirror if request.mirror is not None else (previous.mirror if previous else False)
     if previous is not None and request.mirror is not None and request.mirror != previous.mirror:
         kind = "a mirror" if previous.mirror else "not a mirror"
