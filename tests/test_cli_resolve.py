@@ -90,9 +90,15 @@ def test_resolve_writes_the_lock_and_sync_follows_it(tmp_path: Path, upstream: P
 
 
 def test_update_why_json_and_usage(tmp_path: Path, upstream: Path) -> None:
-    ws = workspace(tmp_path, upstream, core='x-version="&gt;=0.12"')
+    ws = workspace(tmp_path, upstream)
     assert ukws(ws, "resolve").exit_code == 0
+    manifest = tmp_path / "uk.xml"
+    manifest.write_text(manifest.read_text().replace('x-version="&lt;0.14"', 'x-version="&gt;=0.12"'))
+    r = ukws(ws, "resolve")
+    assert r.exit_code == 0, r.stderr
+    assert "0.13.1" in next(line for line in r.stdout.splitlines() if line.startswith("unikraft "))
     before = read_lock(ws / ".ukws/lock.xml").project("unikraft").version
+    assert before == "0.13.1"
 
     r = ukws(ws, "resolve", "--why", "lib-a")
     assert r.exit_code == 0, r.stderr
@@ -103,11 +109,16 @@ def test_update_why_json_and_usage(tmp_path: Path, upstream: Path) -> None:
     assert why["project"] == "unikraft"
     assert any(reason["kind"] == "manifest" for reason in why["reasons"])
 
+    r = ukws(ws, "resolve", "--update", "unikraft", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    assert "dry run: the lock was not written" in r.stderr
+    line = next(line for line in r.stdout.splitlines() if line.startswith("unikraft "))
+    assert "0.14.0" in line and line.endswith("(was 0.13.1)")
     r = ukws(ws, "resolve", "--update", "unikraft", "--json")
     assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["builds"][0]["libraries"] == ["libs/c", "libs/b", "libs/a"]
-    assert read_lock(ws / ".ukws/lock.xml").project("unikraft").version in (before, "0.14.0")
+    assert read_lock(ws / ".ukws/lock.xml").project("unikraft").version == "0.14.0"
 
     r = ukws(ws, "resolve", "unikraft")
     assert (r.exit_code, r.stderr) == (

@@ -67,6 +67,7 @@ def test_lock_is_kept_until_updated(world: World, tmp_path: Path) -> None:
     moved = resolve_workspace(root=root, manifest=freed, lock=lock, update=("unikraft",))
     assert moved.pin("unikraft").label == "0.14.0"
     assert moved.pin("unikraft").previous == shas["unikraft"]["0.13.1"]
+    assert moved.pin("unikraft").previous_version == "0.13.1"
     assert moved.pin("lib-c").label == "0.14.0"  # lockstep follows the core
 
     everything = resolve_workspace(root=root, manifest=freed, lock=lock, update_all=True)

@@ -54,6 +54,8 @@ class Pin:
     tags: tuple[str, ...] = ()
     previous: str | None = None
     """The commit the lock had before, when it changed."""
+    previous_version: str | None = None
+    """The version the lock had before, when it changed and had one."""
 
     @property
     def label(self) -> str:
@@ -303,8 +305,8 @@ def resolve_workspace(
         cand = result.chosen.get(p.name) if p.role is not None else None
         pin = _pin_of(p, cand) if cand is not None else _plain_pin(root, manifest, p)
         old = previous.get(p.path)
-        if old is not None and old != pin.commit:
-            pin = dataclasses.replace(pin, previous=old)
+        if old is not None and old != pin.commit and lock is not None:
+            pin = dataclasses.replace(pin, previous=old, previous_version=lock.project(p.path).version)
         pins.append(pin)
 
     builds, more, notes = _builds(root, manifest, source, result.chosen, libraries, core)

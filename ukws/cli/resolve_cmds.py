@@ -143,7 +143,7 @@ def _render_lock(result: LockResult, *, as_json: bool, dry_run: bool) -> None:
     _warn(res.warnings, res.notes)
     width = max((len(p.name) for p in res.pins), default=0)
     for p in res.pins:
-        moved = f"  (was {p.previous[:12]})" if p.previous else ""
+        moved = f"  (was {p.previous_version or p.previous[:12]})" if p.previous else ""
         sys.stdout.write(f"{p.name:<{width}}  {p.label:<16} {p.commit[:12]}{moved}\n")
     for b in res.builds:
         sys.stdout.write(f"L= for {b.app}: {':'.join(b.paths) if b.paths else '(no libraries)'}\n")
