@@ -37,7 +37,8 @@ def test_init_shipped_and_info(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert f"workspace created: {(tmp_path / 'ws').resolve()}" in r.stderr
     assert "manifest: helloworld.xml (shipped with ukws) (2 projects selected, groups all)" in r.stderr
-    assert "next: ukws sync" in r.stderr
+    assert "next: cd ws && ukws sync" in r.stderr
+    assert "next: ukws sync\n" in ukws(tmp_path / "ws", "init").stderr
     (tmp_path / "ws" / "apps").mkdir()
     info = json.loads(ukws(tmp_path / "ws" / "apps", "info", "--json").stdout)
     assert info["root"] == str((tmp_path / "ws").resolve())

@@ -149,7 +149,17 @@ def init_cmd(
     )
     if result.lock_set_aside is not None:
         common.info(f"the lock pinned the previous manifest's projects; kept as {result.lock_set_aside}")
-    common.info("next: ukws sync")
+    here = common.STATE.cwd.resolve()
+    inside = here == result.root or result.root in here.parents
+    common.info("next: ukws sync" if inside else f"next: cd {_shown(result.root, here)} && ukws sync")
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """``path`` relative to ``cwd`` when it is below it, else absolute."""
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
 
 
 # -- sync ----------------------------------------------------------------------------------------
