@@ -24,14 +24,18 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ukws.errors import UsageError, WorkspaceError
 from ukws.manifest.model import Manifest
 from ukws.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
+
+if TYPE_CHECKING:
+    from ukws.git import ManifestCheckout
+    from ukws.sync import ProgressEvent, SyncOptions
 
 DOT = ".ukws"
 CONFIG_FILE = "config.json"
@@ -613,3 +617,59 @@ def read_pins(ws: Workspace) -> dict[str, str]:
     from ukws.lock import read_lock
 
     return read_lock(ws.lock_path).pins
+
+
+# -- sync ----------------------------------------------------------------------------------------
+
+
+def update_manifest(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> ManifestCheckout | None:
+    """Fetch the manifest repository of a ``-u`` workspace and move it to its revision (None for
+    other workspaces). A fetch that fails is returned with action ``failed``, not raised: sync then
+    follows the manifest as it was."""
+    from ukws import git
+    from ukws.errors import GitError
+
+    source = ws.config.manifest
+    if source.kind is not SourceKind.REPO or source.url is None:
+        return None
+    try:
+        return git.update_manifest_repo(
+            ws.manifests_dir, rewriter(ws, user_rules).candidates(source.url), source.revision
+        )
+    except GitError as e:
+        return git.ManifestCheckout(url="", sha="", action="failed", message=str(e))
+
+
+def sync_options(
+    ws: Workspace,
+    user_rules: tuple[Rewrite, ...] = (),
+    *,
+    jobs: int = 0,
+    fetch: bool = True,
+    checkout: bool = True,
+    fail_fast: bool = False,
+    rebase: bool = False,
+    prune: bool = False,
+    only: tuple[str, ...] = (),
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> SyncOptions:
+    """Sync options from the command line's choices plus what the workspace's configuration and
+    lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins."""
+    from ukws.sync import SyncOptions
+
+    c = ws.config
+    return SyncOptions(
+        jobs=jobs,
+        fetch=fetch,
+        checkout=checkout,
+        fail_fast=fail_fast,
+        rebase=rebase,
+        prune=prune,
+        only=only,
+        progress=progress,
+        depth=c.depth,
+        mirror=c.mirror,
+        reference=Path(c.reference) if c.reference else None,
+        urls=rewriter(ws, user_rules),
+        pins=read_pins(ws),
+    )

@@ -273,55 +273,36 @@ def sync_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
-    from ukws import git, sync, workspace
-    from ukws.errors import GitError, UsageError
+    from ukws import sync, workspace
+    from ukws.errors import UsageError
 
     started = time.monotonic()
-    view: SyncView | None = None
 
-    def go() -> tuple[git.ManifestCheckout | None, SyncResult]:
-        nonlocal view
+    def go() -> tuple[ManifestCheckout | None, SyncResult]:
         if network_only and local_only:
             raise UsageError("-n/--network-only and -l/--local-only cannot be combined")
         if jobs < 0:
             raise UsageError(f"-j {jobs}: must be 0 or more")
         ws = _workspace()
         user = _user_rules()
-        rewriter = workspace.rewriter(ws, user)
-        manifest_update: git.ManifestCheckout | None = None
-        if ws.is_repo and not local_only and ws.config.manifest.url is not None:
-            try:
-                manifest_update = git.update_manifest_repo(
-                    ws.manifests_dir, rewriter.candidates(ws.config.manifest.url), ws.config.manifest.revision
-                )
-            except GitError as e:
-                # Sync what the manifest already says; the exit code still reports the failure.
-                manifest_update = git.ManifestCheckout(url="", sha="", action="failed", message=str(e))
-            if not as_json:
-                _report_manifest_update(manifest_update)
+        manifest_update = None if local_only else workspace.update_manifest(ws, user)
+        if manifest_update is not None and not as_json:
+            _report_manifest_update(manifest_update)
         manifest = workspace.load_workspace_manifest(ws)
-        options = sync.SyncOptions(
-            jobs=jobs,
-            fetch=not local_only,
-            checkout=not network_only,
-            fail_fast=fail_fast,
-            rebase=rebase,
-            prune=prune,
-            depth=ws.config.depth,
-            only=tuple(projects or ()),
-            mirror=ws.config.mirror,
-            reference=Path(ws.config.reference) if ws.config.reference else None,
-            urls=rewriter,
-            pins=workspace.read_pins(ws),
-            progress=None,
-        )
         count = len(projects) if projects else len(manifest.projects)
-        view = SyncView(count, fancy=fancy_output() and not as_json)
-        if not as_json:
-            from dataclasses import replace
-
-            options = replace(options, progress=view)
-        with view:
+        with SyncView(count, fancy=fancy_output() and not as_json) as view:
+            options = workspace.sync_options(
+                ws,
+                user,
+                jobs=jobs,
+                fetch=not local_only,
+                checkout=not network_only,
+                fail_fast=fail_fast,
+                rebase=rebase,
+                prune=prune,
+                only=tuple(projects or ()),
+                progress=None if as_json else view,
+            )
             result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
         return manifest_update, result
 
