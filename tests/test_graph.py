@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
+from ukws.discovery import Edge
 from ukws.errors import Location
 from ukws.graph import build_graph, render_dot, render_json, render_text
-from ukws.kconfig import Edge
 from ukws.manifest.model import Role
 from ukws.resolution import Build, Pin, WorkspaceResolution
 

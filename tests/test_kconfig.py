@@ -1,4 +1,4 @@
-"""The Config.uk parser (locations, blocks, help text, sources) and library discovery."""
+"""The Config.uk parser (locations, blocks, help text, sources) and library discovery from it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Mapping
 
 import pytest
 
+from ukws.discovery import defconfig_symbols, discover
 from ukws.errors import Location
 from ukws.kconfig import (
     ProjectKconfig,
     Source,
-    defconfig_symbols,
-    discover,
     load_project,
     parse,
     required_symbols,

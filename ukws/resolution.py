@@ -22,17 +22,9 @@ from packaging.specifiers import SpecifierSet
 
 from ukws import git
 from ukws.candidates import GitSource, SourceProject
+from ukws.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
 from ukws.errors import Location, ResolveError
-from ukws.kconfig import (
-    Discovery,
-    Edge,
-    Missing,
-    MissingProvider,
-    ProjectKconfig,
-    defconfig_symbols,
-    discover,
-    load_project,
-)
+from ukws.kconfig import ProjectKconfig, load_project
 from ukws.lock import Lock
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
 from ukws.resolve import Candidate, Constraint, Origin, Problem, resolve
