@@ -86,3 +86,15 @@ def test_reading_commands_do_not_import_pygit2(tmp_path: Path) -> None:
     write_manifest(tmp_path, ORIGIN + '<project name="a"/>', name="x.xml")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert r.stdout.strip().splitlines()[-1] == "False", r.stdout + r.stderr
+
+
+def test_usage_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    for args, text in (
+        (("list", "--bogus"), "ukws list: No such option: --bogus"),
+        (("manifest", "validate"), "ukws manifest validate: Missing argument"),
+        (("no-such-command",), "ukws: No such command 'no-such-command'"),
+    ):
+        r = ukws(*args, cwd=tmp_path)
+        assert r.returncode == 2, args
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith(text), r.stderr
+        assert "╭" not in r.stderr and "Traceback" not in r.stderr

@@ -63,9 +63,21 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point: usage errors exit 2, interrupts 130."""
+    """Console-script entry point: one line per error on stderr; exit 0, 1, 2 (usage) or 130."""
     try:
-        app(prog_name="ukws")
+        rc = app(prog_name="ukws", standalone_mode=False)
     except KeyboardInterrupt:
         common.err("interrupted")
         sys.exit(common.EXIT_INTERRUPTED)
+    except Exception as e:
+        # The CLI framework's own errors (unknown option, missing argument, ...) carry an exit
+        # code and a message; show them as one line instead of a framed block.
+        code, message = getattr(e, "exit_code", None), getattr(e, "format_message", None)
+        if not isinstance(code, int) or not callable(message):
+            raise
+        command = getattr(getattr(e, "ctx", None), "command_path", None) or "ukws"
+        text = str(message()).strip().rstrip(".")
+        if text:
+            sys.stderr.write(f"{command}: {text} (see '{command} --help')\n")
+        sys.exit(code)
+    sys.exit(rc if isinstance(rc, int) else common.EXIT_OK)

@@ -127,8 +127,7 @@ def list_cmd(
     groups: GroupsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the projects: path, name, revision, URL, role and groups; in a workspace, also
-    whether each is synced and at its pin."""
+    """List the projects: path, name, revision, URL, role, groups, and in a workspace their state."""
     rows = common.run(lambda: _list_rows(manifest, groups))
     if as_json:
         common.emit_json(rows)
