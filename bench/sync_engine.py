@@ -2,9 +2,10 @@
 
     python bench/sync_engine.py [--repos 50] [--commits 300] [--jobs 8]
 
-Prints seconds for ukws and for a parallel ``git clone`` loop (same job count) over file:// and
-``git daemon``, their ratio, and the times of a no-op sync (branch revisions: one fetch per project;
-SHA pins: no network) and of an incremental sync (one new commit in every repository).
+Prints seconds for ukws and for plain git run in parallel with the same job count (``git clone``
+for a cold sync, ``git fetch`` in every clone for a no-op) over file:// and ``git daemon``, and
+their ratio; then the times of a no-op sync with SHA pins (no network) and of an incremental sync
+(one new commit in every repository).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.servers import serve_git_daemon  # noqa: E402  (after the path set-up)
-from ukws.manifest.model import Manifest, Project  # noqa: E402
-from ukws.sync import SyncOptions, sync  # noqa: E402
+from tests.servers import serve_git_daemon
+from ukws.manifest.model import Manifest, Project
+from ukws.sync import SyncOptions, sync
 
 
 def make_repos(base: Path, count: int, commits: int) -> list[Path]:
@@ -54,9 +56,9 @@ def manifest(urls: list[str], revisions: list[str] | None = None) -> Manifest:
     ))
 
 
-def timed(fn: object) -> float:
+def timed(fn: Callable[..., object], *args: object) -> float:
     start = time.perf_counter()
-    fn()  # type: ignore[operator]
+    fn(*args)
     return time.perf_counter() - start
 
 
@@ -65,6 +67,14 @@ def git_clones(urls: list[str], dest: Path, jobs: int) -> None:
         subprocess.run(["git", "clone", "-q", i_url[1], str(dest / f"r{i_url[0]:03d}")], check=True)
     with ThreadPoolExecutor(jobs) as pool:
         list(pool.map(one, enumerate(urls)))
+
+
+def git_fetches(dest: Path, count: int, jobs: int) -> None:
+    """The plain-git baseline of a no-op sync: ``git fetch`` in every clone, ``jobs`` at a time."""
+    def one(i: int) -> None:
+        subprocess.run(["git", "-C", str(dest / f"r{i:03d}"), "fetch", "-q", "origin", "main"], check=True)
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, range(count)))
 
 
 def ukws_sync(root: Path, m: Manifest, jobs: int) -> None:
@@ -86,19 +96,21 @@ def main() -> None:
         with serve_git_daemon(tmp / "src") as daemon:
             for label, urls in (("file://", [p.as_uri() for p in repos]),
                                 ("git daemon", [daemon.url(p.name) for p in repos])):
-                git_t = timed(lambda: git_clones(urls, tmp / "git", args.jobs))
+                git_t = timed(git_clones, urls, tmp / "git", args.jobs)
+                git_noop = timed(git_fetches, tmp / "git", len(urls), args.jobs)
                 shutil.rmtree(tmp / "git")
                 root = tmp / "ws"
                 root.mkdir()
                 m = manifest(urls)
-                cold = timed(lambda: ukws_sync(root, m, args.jobs))
+                cold = timed(ukws_sync, root, m, args.jobs)
                 rows.append((f"cold sync, {label}", cold, git_t))
-                rows.append((f"no-op sync (branches), {label}", timed(lambda: ukws_sync(root, m, args.jobs)), None))
+                noop = timed(ukws_sync, root, m, args.jobs)
+                rows.append((f"no-op sync (branches), {label}", noop, git_noop))
                 shas = [subprocess.run(["git", "-C", str(p), "rev-parse", "main"], capture_output=True, text=True,
                                        check=True).stdout.strip() for p in repos]
                 pinned = manifest(urls, shas)
                 ukws_sync(root, pinned, args.jobs)
-                rows.append((f"no-op sync (SHA pins), {label}", timed(lambda: ukws_sync(root, pinned, args.jobs)),
+                rows.append((f"no-op sync (SHA pins), {label}", timed(ukws_sync, root, pinned, args.jobs),
                              None))
                 for p in repos:
                     subprocess.run(["git", "-C", str(p), "fetch", "-q", ".", "main:tmp-bench"], check=True)
@@ -109,15 +121,13 @@ def main() -> None:
         urls = [p.as_uri() for p in repos]
         ukws_sync(root, manifest(urls), args.jobs)
         for p in repos:
-            subprocess.run(["git", "-C", str(p), "commit-tree", "-m", "x", "-p", "main", "main^{tree}"],
-                           capture_output=True, check=True)
             tip = subprocess.run(["git", "-C", str(p), "commit-tree", "-m", "bench", "-p", "main", "main^{tree}"],
                                  capture_output=True, text=True, check=True).stdout.strip()
             subprocess.run(["git", "-C", str(p), "update-ref", "refs/heads/main", tip], check=True)
-        rows.append(("incremental sync, file://", timed(lambda: ukws_sync(root, manifest(urls), args.jobs)), None))
+        rows.append(("incremental sync, file://", timed(ukws_sync, root, manifest(urls), args.jobs), None))
     print(f"{args.repos} repositories x {args.commits} commits, {args.jobs} jobs")
     for label, t, base in rows:
-        ratio = f"  git clone {base:6.2f}s  ratio {t / base:5.2f}" if base else ""
+        ratio = f"  plain git {base:6.2f}s  ratio {t / base:5.2f}" if base else ""
         print(f"  {label:36s} {t:6.2f}s{ratio}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process: {peak:.0f} MB")

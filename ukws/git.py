@@ -808,6 +808,7 @@ class WorkState:
     dirty: tuple[str, ...]
     """Tracked files changed in the index or the working tree."""
     untracked: tuple[str, ...]
+    """Untracked files; a folder holding only untracked files is one entry ending in '/'."""
     ignored: tuple[str, ...] = ()
 
 
@@ -816,7 +817,7 @@ def work_state(repo: pygit2.Repository, *, ignored: bool = False) -> WorkState:
     dirty: list[str] = []
     untracked: list[str] = []
     ign: list[str] = []
-    for path, st in repo.status(untracked_files="all", ignored=ignored).items():
+    for path, st in repo.status(untracked_files="normal", ignored=ignored).items():
         if st & flags.IGNORED:
             ign.append(path)
         elif st == flags.WT_NEW:
