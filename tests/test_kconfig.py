@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ukws.discovery import defconfig_symbols, discover
 from ukws.errors import Location
@@ -255,7 +257,53 @@ endif
 
 def test_the_cores_generated_sources_and_macros_are_skipped_quietly() -> None:
     files = {"Config.uk": CORE_TOP.encode(), "lib/ukalloc/Config.uk": b"config LIBUKALLOC\n\tbool\n"}
-    pk = load_project("unikraft", ["Config.uk", "lib/ukalloc/Config.uk"], files.get, variables={"UK_BASE": ""})
+    pk = load_project(
+        "unikraft", ["Config.uk", "lib/ukalloc/Config.uk"], files.get, variables={"UK_BASE": ""}
+    )
     assert [s.name for s in pk.symbols] == ["NO_APP", "OPTIMIZE_PERF", "LIBUKALLOC"]
     assert pk.notes == ()
     assert not pk.symbols[0].default_y
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "config A",
+                "menuconfig B",
+                '\tbool "x"',
+                "\tdefault y if C",
+                "\tselect D if !E",
+                "\tdepends on (F || G) && H",
+                "if I",
+                "endif",
+                'menu "m"',
+                "endmenu",
+                "choice",
+                "endchoice",
+                "\thelp",
+                "\t  text select Z",
+                'source "x"',
+                'comment "c"',
+                "# comment",
+                "",
+                "garbage here",
+                "\\",
+                "config",
+                "select",
+                "imply J",
+                "def_bool $(shell,x)",
+            ]
+        ),
+        max_size=25,
+    ),
+    st.text(max_size=40),
+)
+def test_parser_never_fails_and_keeps_lines(lines: list[str], noise: str) -> None:
+    text = "\n".join([*lines, noise])
+    parsed = parse(text, "Config.uk")
+    count = len(text.splitlines())
+    for sym in parsed.symbols:
+        assert 1 <= sym.loc.line <= max(count, 1)
+        assert all(1 <= r.loc.line <= max(count, 1) for r in sym.refs)
