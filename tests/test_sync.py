@@ -378,3 +378,15 @@ def test_other_refs_and_local_only_misses(remotes: Path, ws: Path) -> None:
     missing = run(ws, manifest_for(remotes, "alpha", revision="v9"), fetch=False)
     o = outcome(missing, "alpha")
     assert o.action is Action.FAILED and "v9 is not present locally" in o.message
+
+
+def test_configured_remote_follows_the_url(remotes: Path, ws: Path) -> None:
+    run(ws, manifest_for(remotes, "alpha"))
+    repo = pygit2.Repository(str(ws / "alpha"))
+    assert repo.remotes["origin"].url == file_url(remotes / "alpha")
+    moved = remotes.parent / "moved"
+    (remotes / "alpha").rename(moved)
+    commit(pygit2.Repository(str(moved)), {"README": "moved\n"})
+    result = run(ws, make_manifest(make_project("alpha", file_url(moved))))
+    assert outcome(result, "alpha").action is Action.UPDATED
+    assert pygit2.Repository(str(ws / "alpha")).remotes["origin"].url == file_url(moved)

@@ -593,6 +593,17 @@ def detach(repo: pygit2.Repository, sha: str) -> None:
     repo.set_head(pygit2.Oid(hex=sha))
 
 
+def ensure_remote(repo: pygit2.Repository, name: str, url: str) -> None:
+    """Make the configured remote ``name`` point at ``url`` (for the user's own ``git fetch``)."""
+    try:
+        remote = repo.remotes[name]
+    except KeyError:
+        repo.remotes.create(name, url)
+        return
+    if remote.url != url:
+        repo.remotes.set_url(name, url)
+
+
 def set_ref(repo: pygit2.Repository, name: str, sha: str, message: str = "ukws") -> None:
     repo.create_reference_direct(name, pygit2.Oid(hex=sha), True, message)
 

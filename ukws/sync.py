@@ -339,6 +339,7 @@ class _Fetcher:
             return
         if self.journal is not None and not self.journal.written:
             self.journal.write(op="fetch")
+            git.ensure_remote(repo, _remote_name(self.p), self.urls[0])
         errors: list[str] = []
         for url in self.urls:
             try:
