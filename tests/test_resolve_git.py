@@ -354,3 +354,10 @@ def test_sha_pins_and_branch_revisions(run: Runner, shas: dict[str, dict[str, st
     assert res.pin("lib-c").label == "0.12.0"
     with pytest.raises(ResolveError, match="no versions satisfy every constraint on unikraft"):
         run(manifest_xml(core=f'revision="{"0" * 40}"', app=APP))
+
+
+def test_without_a_core_undefined_symbols_are_warnings(run: Runner) -> None:
+    body = manifest_xml(app=APP, lib_attrs={"c": C_PIN}).replace('x-role="core" ', "")
+    res = run(body)
+    assert any(w.startswith("the manifest has no core project") for w in res.warnings)
+    assert "libs/c/Config.uk:3: lib-c needs LIBUKALLOC, which no project in the manifest defines" in res.warnings

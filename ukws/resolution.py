@@ -458,7 +458,12 @@ def _builds(
                 edges=found.edges,
             )
         )
-    if missing:
+    if missing and core is None:
+        # Without a core project the core's own symbols look undefined too: say so, do not fail.
+        warnings.append("the manifest has no core project (x-role=\"core\"), so Kconfig symbols of the core "
+                        "cannot be told from missing ones")
+        warnings.extend(str(m) for m in missing)
+    elif missing:
         raise MissingProvider(missing)
     return builds, warnings, notes
 
