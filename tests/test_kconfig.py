@@ -307,3 +307,16 @@ def test_parser_never_fails_and_keeps_lines(lines: list[str], noise: str) -> Non
     for sym in parsed.symbols:
         assert 1 <= sym.loc.line <= max(count, 1)
         assert all(1 <= r.loc.line <= max(count, 1) for r in sym.refs)
+
+
+def test_a_choice_default_counts_as_enabled_by_default() -> None:
+    text = (
+        'menuconfig LIBNET\n\tbool\nif LIBNET\nchoice\n\tprompt "mode"\n\tdefault NET_THREADS\n'
+        'config NET_LOOP\n\tbool "loop"\nconfig NET_THREADS\n\tbool "threads"\n\tselect LIBSCHED\nendchoice\nendif\n'
+    )
+    loop, threads = parse(text, "Config.uk").symbols[1:]
+    assert (loop.default_y, threads.default_y, threads.requires) == (False, True, ("LIBNET",))
+    app = project("app", "config APP\n\tbool\n\tselect LIBNET\n")
+    net = ProjectKconfig(project="lib-net", symbols=parse(text, "lib-net/Config.uk").symbols)
+    sched = project("lib-sched", "config LIBSCHED\n\tbool\n")
+    assert discover(app=app, libraries=[net, sched], core=CORE).libraries == ("lib-sched", "lib-net")

@@ -11,6 +11,7 @@ function (the caller reads git objects), following ``source`` lines that stay in
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -237,6 +238,7 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
     current_block: _Block | None = None  # a menu/choice/comment taking attributes
     help_from: int | None = None  # indentation of the 'help' keyword while reading help text
     help_indent: int | None = None
+    choice_defaults: dict[str, tuple[str, ...]] = {}
 
     def ctx() -> tuple[str, ...]:
         out = list(context)
@@ -329,7 +331,13 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
                 )
         elif word in _TYPES or word in ("def_bool", "def_tristate", "prompt", "default"):
             if current is None:
-                continue  # a choice's type, prompt or default
+                # A choice's type or prompt, or its default: the member chosen unless the user
+                # picks another, so it counts as enabled by default.
+                if word == "default" and current_block is not None and current_block.kind == "choice":
+                    value, cond = _split_if(rest)
+                    if _SYMBOL.fullmatch(value) and value not in _LITERALS:
+                        choice_defaults.setdefault(value, required_symbols(cond) if cond else ())
+                continue
             if word in _TYPES:
                 current.type = word
             elif word in ("def_bool", "def_tristate", "default"):
@@ -348,6 +356,12 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
     close()
     for block in blocks:
         notes.append(f"{block.loc}: {block.kind} without end{block.kind}")
+    symbols = [
+        dataclasses.replace(sym, default_y=True, default_cond=choice_defaults[sym.name])
+        if sym.name in choice_defaults and not sym.default_y
+        else sym
+        for sym in symbols
+    ]
     return ParsedFile(path=file, symbols=tuple(symbols), sources=tuple(sources), notes=tuple(notes))
 
 
