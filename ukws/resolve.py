@@ -438,10 +438,6 @@ def _explain(
     return ResolutionConflict(f"no versions satisfy every constraint on {names}:", lines)
 
 
-def _unknown_project(problem: Problem, req: Constraint) -> bool:
-    return req.project not in problem.projects
-
-
 def resolve(
     problem: Problem, source: CandidateSource, *, max_seconds: float = 10.0, max_rounds: int | None = None
 ) -> Resolution:
@@ -453,7 +449,7 @@ def resolve(
     ]
     roots.extend(problem.constraints)
     for req in roots:
-        if _unknown_project(problem, req):
+        if req.project not in problem.projects:
             raise ResolveError(
                 f"{req.origin}: constraint on {req.project!r}, which the manifest does not list"
             )
@@ -480,7 +476,7 @@ def resolve(
         for info in crit.information:
             if info.parent is None or chosen.get(info.parent.project) == info.parent:
                 applied.setdefault(name, []).append(info.requirement)
-    warnings = _warnings(problem, provider, chosen, applied)
+    warnings = _warnings(problem, chosen, applied)
     ordered = {name: chosen[name] for name in problem.projects if name in chosen}
     return Resolution(
         chosen=ordered,
@@ -491,7 +487,6 @@ def resolve(
 
 def _warnings(
     problem: Problem,
-    provider: _Provider,
     chosen: Mapping[str, Candidate],
     applied: Mapping[str, list[Constraint]],
 ) -> list[str]:
