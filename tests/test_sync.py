@@ -390,3 +390,28 @@ def test_configured_remote_follows_the_url(remotes: Path, ws: Path) -> None:
     result = run(ws, make_manifest(make_project("alpha", file_url(moved))))
     assert outcome(result, "alpha").action is Action.UPDATED
     assert pygit2.Repository(str(ws / "alpha")).remotes["origin"].url == file_url(moved)
+
+
+def test_copyfile_never_overwrites_a_file_edited_since(remotes: Path, ws: Path) -> None:
+    p = make_project("alpha", file_url(remotes / "alpha"), copyfiles=(CopyFile(src="README", dest="top.txt"),))
+    run(ws, make_manifest(p))
+    commit(pygit2.Repository(str(remotes / "alpha")), {"README": "upstream moved\n"})
+    (ws / "top.txt").write_text("my local edit\n")
+    result = run(ws, make_manifest(p))
+    o = outcome(result, "alpha")
+    assert o.action is Action.FAILED and "top.txt" in o.message and "move it away" in o.message
+    assert (ws / "top.txt").read_text() == "my local edit\n"
+    (ws / "top.txt").unlink()
+    assert run(ws, make_manifest(p)).ok
+    assert (ws / "top.txt").read_text() == "upstream moved\n"
+    commit(pygit2.Repository(str(remotes / "alpha")), {"README": "again\n"})
+    assert run(ws, make_manifest(p)).ok  # sync's own copy is replaced
+    assert (ws / "top.txt").read_text() == "again\n"
+
+
+def test_linkfile_never_replaces_a_file(remotes: Path, ws: Path) -> None:
+    (ws / "src-link").write_text("mine\n")
+    p = make_project("alpha", file_url(remotes / "alpha"), linkfiles=(LinkFile(src="src", dest="src-link"),))
+    o = outcome(run(ws, make_manifest(p)), "alpha")
+    assert o.action is Action.FAILED and "is a file, not a link" in o.message
+    assert (ws / "src-link").read_text() == "mine\n"

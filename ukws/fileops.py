@@ -103,9 +103,13 @@ def _check_dest(dest: Path, rel: str) -> None:
         raise WorkspaceError(f"dest {rel!r} is a directory; move it away")
 
 
-def copy_file(*, root: Path, project_dir: Path, src: str, dest: str) -> Path:
+def copy_file(*, root: Path, project_dir: Path, src: str, dest: str, ours: str | None = None) -> Path:
     """``<copyfile>``: copy the project's regular file ``src`` to the workspace path ``dest``.
-    Returns the destination. Writes nothing when ``dest`` already holds the same bytes."""
+
+    Returns the destination. Writes nothing when ``dest`` already holds the same bytes. A file at
+    ``dest`` is only replaced when it is what an earlier sync wrote there (sha256 ``ours``): a file
+    edited since, or one sync never wrote, is refused, never overwritten.
+    """
     source = _project_source(root, project_dir, src)
     if not source.is_file():
         raise WorkspaceError(f"copyfile src {src!r} is not a regular file")
@@ -113,8 +117,13 @@ def copy_file(*, root: Path, project_dir: Path, src: str, dest: str) -> Path:
     _check_dest(target, dest)
     data = source.read_bytes()
     mode = 0o755 if os.access(source, os.X_OK) else 0o644
-    if not target.is_symlink() and target.is_file() and target.read_bytes() == data:
-        return target
+    if not target.is_symlink() and target.is_file():
+        if target.read_bytes() == data:
+            return target
+        if placed_digest(target, "copy") != ours:
+            raise WorkspaceError(
+                f"copyfile dest {dest!r} holds changes sync did not write; move it away, then sync again"
+            )
     atomic_write(target, data, mode=mode)
     return target
 
@@ -124,6 +133,8 @@ def link_file(*, root: Path, project_dir: Path, src: str, dest: str) -> Path:
     source = _project_source(root, project_dir, src)
     target = workspace_path(root, dest, "linkfile dest")
     _check_dest(target, dest)
+    if target.exists() and not target.is_symlink():
+        raise WorkspaceError(f"linkfile dest {dest!r} is a file, not a link; move it away, then sync again")
     link = os.path.relpath(source.parent.resolve() / source.name, target.parent.resolve())
     if target.is_symlink() and os.readlink(target) == link:
         return target

@@ -67,7 +67,10 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         files = state.files
         if options.checkout and not options.mirror:
             placed: dict[str, syncstate.Placed] = {}
-            outcomes = [syncfiles.place_files(ctx, p, o, placed) for p, o in zip(projects, outcomes, strict=True)]
+            before = {f.dest: f for f in state.files}
+            outcomes = [
+                syncfiles.place_files(ctx, p, o, placed, before) for p, o in zip(projects, outcomes, strict=True)
+            ]
             done = {p.path for p, o in zip(projects, outcomes, strict=True) if o.action not in BAD}
             if not options.only:
                 done |= {e.path for e in state.projects} - {p.path for p in manifest.projects}

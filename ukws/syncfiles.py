@@ -4,6 +4,7 @@ manifest (reported, pruned only when they hold no work)."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,15 +16,22 @@ from ukws.syncmodel import BAD, RECOVERY_PREFIX, SYNCED_REF, Action, Context, Pr
 
 
 def place_files(
-    ctx: Context, p: Project, outcome: ProjectOutcome, placed: dict[str, syncstate.Placed]
+    ctx: Context,
+    p: Project,
+    outcome: ProjectOutcome,
+    placed: dict[str, syncstate.Placed],
+    before: Mapping[str, syncstate.Placed],
 ) -> ProjectOutcome:
-    """Write the project's copy and link files; record each in ``placed``."""
+    """Write the project's copy and link files; record each in ``placed``. ``before`` holds what
+    earlier syncs placed: only those files may be replaced."""
     if outcome.action in BAD or not (p.copyfiles or p.linkfiles):
         return outcome
     project_dir = ctx.root / p.path
     try:
         for c in p.copyfiles:
-            target = copy_file(root=ctx.root, project_dir=project_dir, src=c.src, dest=c.dest)
+            earlier = before.get(c.dest)
+            ours = earlier.digest if earlier is not None and earlier.kind == "copy" else None
+            target = copy_file(root=ctx.root, project_dir=project_dir, src=c.src, dest=c.dest, ours=ours)
             _record(placed, target, c.dest, p.path, "copy")
         for link in p.linkfiles:
             target = link_file(root=ctx.root, project_dir=project_dir, src=link.src, dest=link.dest)
