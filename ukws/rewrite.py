@@ -13,8 +13,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote, urlsplit
 
 from ukws.errors import UsageError
 from ukws.manifest.model import Project
@@ -77,7 +76,7 @@ def _bare_suffix(url: str) -> str:
     projects as ``<name>.git``, so rules can point at it directly."""
     if not url.startswith("file://") or url.endswith((".git", "/")):
         return url
-    path = Path(url2pathname(urlsplit(url).path))
+    path = Path(unquote(urlsplit(url).path))
     if not path.exists() and path.with_name(path.name + ".git").is_dir():
         return url + ".git"
     return url
