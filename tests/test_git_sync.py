@@ -53,7 +53,9 @@ def test_allowed_revisions(rev: str) -> None:
     git.check_revision(rev)
 
 
-@pytest.mark.parametrize("rev", ["", "-x", "--upload-pack=x", "a b", "a..b", "HEAD~1", "x^", "a:b", "*"])
+@pytest.mark.parametrize(
+    "rev", ["", "-x", "--upload-pack=x", "a b", "a..b", "HEAD~1", "x^", "a:b", "*", "a\x01b", "x\\y"]
+)
 def test_refused_revisions(rev: str) -> None:
     with pytest.raises(GitError, match="refusing revision"):
         git.check_revision(rev)

@@ -315,9 +315,12 @@ def check_url(url: str) -> None:
         raise GitError(f"refusing URL {url}: transport {url.split('::', 1)[0]!r} is not allowed")
 
 
+_BAD_REV = re.compile(r"[\s\x00-\x1f\x7f~^:?*\[\\]")
+
+
 def check_revision(rev: str) -> None:
     """Refuse revisions that are empty, option-like or not valid reference names."""
-    if not rev or rev.startswith("-") or any(c.isspace() or c in "~^:?*[\\\0" for c in rev) or ".." in rev:
+    if not rev or rev.startswith("-") or _BAD_REV.search(rev) or ".." in rev:
         raise GitError(f"refusing revision {rev!r}: not a commit id or reference name")
 
 
