@@ -415,3 +415,15 @@ def test_linkfile_never_replaces_a_file(remotes: Path, ws: Path) -> None:
     o = outcome(run(ws, make_manifest(p)), "alpha")
     assert o.action is Action.FAILED and "is a file, not a link" in o.message
     assert (ws / "src-link").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("path", ["out/alpha", "out"])
+def test_project_path_through_a_symlink_is_refused(remotes: Path, ws: Path, tmp_path: Path, path: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep\n")
+    (ws / "out").symlink_to(outside)
+    result = run(ws, make_manifest(make_project("alpha", file_url(remotes / "alpha"), path=path)))
+    o = outcome(result, path)
+    assert o.action in (Action.FAILED, Action.SKIPPED) and "outside the workspace" in o.message
+    assert sorted(p.name for p in outside.iterdir()) == ["keep"]

@@ -214,8 +214,8 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
     for url in urls:
         git.check_url(url)
     dest = workspace_path(ctx.root, dest_rel(p, options), "project path")
-    if not is_inside(dest.resolve(), ctx.root.resolve()):  # pragma: no cover - workspace_path checked it
-        raise WorkspaceError(f"{p.path} leads outside the workspace")
+    if not is_inside(dest.resolve(), ctx.root.resolve()):  # the path itself is a symlink
+        raise WorkspaceError(f"project path {p.path!r} leads outside the workspace through a symlink")
     fetcher = _Fetcher(
         p=p, urls=urls, depth=options.depth or p.clone_depth or 0, progress=progress, allowed=options.fetch
     )
