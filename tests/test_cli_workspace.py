@@ -270,6 +270,8 @@ def test_sync_honours_the_lock(tmp_path: Path) -> None:
     assert (rows["lib-a"]["pin_sha"], rows["lib-a"]["at_pin"]) == (served.heads["lib-a"], True)
     info = json.loads(ukws(ws, "info", "--json").stdout)
     assert info["lock"] == str((ws / ".ukws" / "lock.xml").resolve())
+    r = ukws(ws, "forall", "-p", "-c", 'echo "$REPO_LREV $REPO_RREV"')
+    assert r.stdout == f"project core/\n{first} main\nproject lib-a/\nrefs/remotes/origin/main main\n"
 
 
 def test_mirror_workspace_and_reference(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pygit2
 
 from tests.gitutil import file_url
 from tests.wsutil import serve_projects
-from ukws.forall import forall, project_env
+from ukws.forall import forall, local_revision, project_env
 from ukws.manifest.model import Annotation, Project
 
 
@@ -37,7 +37,7 @@ def test_project_env_has_ukws_and_repo_names(tmp_path: Path) -> None:
         "REPO_PROJECT": "lib-a",
         "REPO_PATH": "libs/lib-a",
         "REPO_REMOTE": "origin",
-        "REPO_LREV": "a" * 40,
+        "REPO_LREV": "refs/remotes/origin/main",
         "REPO_RREV": "main",
         "REPO_UPSTREAM": "main",
         "REPO_DEST_BRANCH": "review",
@@ -58,7 +58,7 @@ def _checkouts(tmp_path: Path, names: list[str]) -> tuple[Path, list[Project], d
 
 def test_runs_in_each_synced_project_with_its_environment(tmp_path: Path) -> None:
     root, projects, heads = _checkouts(tmp_path, ["a", "b", "c"])
-    cmd = 'printf "%s %s %s %s\\n" "$PWD" "$UKWS_PROJECT" "$REPO_LREV" "$1" > forall.out'
+    cmd = 'printf "%s %s %s %s\\n" "$PWD" "$UKWS_PROJECT" "$UKWS_SHA" "$1" > forall.out'
     result = forall(
         root=root, projects=projects, command=cmd, args=["x"], heads=heads, base_env={"PATH": "/usr/bin:/bin"}
     )
@@ -107,3 +107,14 @@ def test_parallel_runs_keep_project_order(tmp_path: Path) -> None:
     )
     assert [r.output for r in result.runs] == ["1/4", "2/4", "3/4", None]
     assert json.dumps([r.returncode for r in result.runs]) == "[0, 0, 0, null]"
+
+
+def test_local_revision_follows_repo() -> None:
+    def rev(revision: str) -> Project:
+        return Project(name="p", path="p", remote="up", revision=revision, fetch_url="https://h/p")
+
+    assert local_revision(rev("main")) == "refs/remotes/up/main"
+    assert local_revision(rev("refs/heads/stable")) == "refs/remotes/up/stable"
+    assert local_revision(rev("refs/tags/RELEASE-0.13.1")) == "refs/tags/RELEASE-0.13.1"
+    assert local_revision(rev("c" * 40)) == "c" * 40
+    assert local_revision(rev("main"), pin="d" * 40) == "d" * 40

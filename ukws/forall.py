@@ -46,8 +46,26 @@ class ForallResult:
         return all(r.returncode in (0, None) for r in self.runs)
 
 
-def project_env(project: Project, *, root: Path, sha: str | None, index: int, count: int) -> dict[str, str]:
-    """The environment variables ``forall`` sets for ``project`` (the ``index``-th of ``count``)."""
+def local_revision(project: Project, pin: str | None = None) -> str:
+    """repo's ``REPO_LREV``: the revision as the checkout knows it. A lock pin or a commit id as is,
+    a tag as its ref, a branch as its remote-tracking ref (``refs/remotes/REMOTE/BRANCH``)."""
+    if pin:
+        return pin
+    rev = project.revision
+    if _is_commit_id(rev) or (rev.startswith("refs/") and not rev.startswith("refs/heads/")):
+        return rev
+    return f"refs/remotes/{project.remote}/{rev.removeprefix('refs/heads/')}"
+
+
+def _is_commit_id(rev: str) -> bool:
+    return len(rev) in (40, 64) and all(c in "0123456789abcdef" for c in rev)
+
+
+def project_env(
+    project: Project, *, root: Path, sha: str | None, index: int, count: int, pin: str | None = None
+) -> dict[str, str]:
+    """The environment variables ``forall`` sets for ``project`` (the ``index``-th of ``count``;
+    ``sha`` is the commit checked out, ``pin`` the lock's commit for it, if any)."""
     env = {
         "UKWS_ROOT": str(root),
         "UKWS_PROJECT": project.name,
@@ -58,7 +76,7 @@ def project_env(project: Project, *, root: Path, sha: str | None, index: int, co
         "REPO_PROJECT": project.name,
         "REPO_PATH": project.path,
         "REPO_REMOTE": project.remote,
-        "REPO_LREV": sha or "",
+        "REPO_LREV": local_revision(project, pin),
         "REPO_RREV": project.revision,
         "REPO_UPSTREAM": project.upstream or "",
         "REPO_DEST_BRANCH": project.dest_branch or "",
@@ -79,6 +97,7 @@ def forall(
     args: Sequence[str] = (),
     heads: Mapping[str, str | None],
     base_env: Mapping[str, str],
+    pins: Mapping[str, str] | None = None,
     jobs: int = 1,
     capture: bool = False,
     abort_on_error: bool = False,
@@ -86,7 +105,8 @@ def forall(
 ) -> ForallResult:
     """Run ``sh -c COMMAND sh ARGS...`` in each project folder that exists.
 
-    ``heads`` maps a project path to the commit it has checked out (None: not synced). Output is
+    ``heads`` maps a project path to the commit it has checked out (None: not synced), ``pins`` to
+    the lock's commit for it. Output is
     captured (and reported with each run) when ``capture`` is set or ``jobs`` > 1; otherwise the
     command writes straight to the terminal. With ``abort_on_error``, no command starts after one failed.
     """
@@ -100,7 +120,9 @@ def forall(
             return ForallRun(name=p.name, path=p.path, returncode=None, skipped="not run after an earlier failure")
         if heads.get(p.path) is None or not folder.is_dir():
             return ForallRun(name=p.name, path=p.path, returncode=None, skipped="not synced")
-        env = {**base_env, **project_env(p, root=root, sha=heads.get(p.path), index=index, count=count)}
+        pin = (pins or {}).get(p.path)
+        own = project_env(p, root=root, sha=heads.get(p.path), index=index, count=count, pin=pin)
+        env = {**base_env, **own}
         argv = ["sh", "-c", command, "sh", *args]
         if capture:
             done = subprocess.run(argv, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)

@@ -462,6 +462,7 @@ def forall_cmd(
             command=command,
             heads=heads,
             base_env=os.environ,
+            pins=workspace.read_pins(ws),
             jobs=jobs,
             capture=header or as_json,
             abort_on_error=abort_on_errors,
