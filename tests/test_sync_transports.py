@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -162,3 +163,38 @@ def test_http_credentials_are_never_asked_for(tmp_path: Path) -> None:
     finally:
         httpd.shutdown()
         thread.join()
+
+
+def test_http_transfer_stalled_mid_response_times_out(tmp_path: Path) -> None:
+    """A server that starts answering and then goes quiet: the fetch fails after the time-out."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = sock.accept()
+                conn.recv(4096)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/x-git-upload-pack-advertisement\r\n"
+                    b"Content-Length: 1000\r\n\r\n001e# service=git-upload-pack\n"
+                )
+                held.append(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/slow.git"
+        root = tmp_path / "ws"
+        root.mkdir()
+        start = time.monotonic()
+        result = run(root, make_manifest(make_project("slow", url)), timeout=1)
+        assert time.monotonic() - start < 10
+        o = outcome(result, "slow")
+        assert o.action is Action.FAILED and url in o.message and "timed out" in o.message
+    finally:
+        sock.close()
+        for conn in held:
+            conn.close()
