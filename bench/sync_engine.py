@@ -37,8 +37,10 @@ def make_repos(base: Path, count: int, commits: int) -> list[Path]:
         chunks = []
         for c in range(commits):
             data = "".join(f"line {c} {j} {i}\n" for j in range(40))
+            message = f"commit {c}\n"
             chunks.append(
-                f"commit refs/heads/main\ncommitter B <b@x> {1_700_000_000 + c} +0000\ndata 4\nc{c:03d}"
+                f"commit refs/heads/main\ncommitter B <b@x> {1_700_000_000 + c} +0000\n"
+                f"data {len(message)}\n{message}"
                 f"M 644 inline src/f{c % 50}.c\ndata {len(data)}\n{data}\n"
             )
         subprocess.run(["git", "-C", str(path), "fast-import", "--quiet"], input="".join(chunks).encode(),
