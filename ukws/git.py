@@ -543,7 +543,7 @@ def seed_objects(repo: pygit2.Repository, source: Path) -> None:
             continue
         target_dir = dst / rel
         for name in files:
-            if name.startswith("tmp") or name.startswith("pack_git2"):
+            if name.startswith(("tmp", "pack_git2", "multi-pack-index")) or name.endswith((".bitmap", ".lock")):
                 continue
             target = target_dir / name
             if target.exists():
