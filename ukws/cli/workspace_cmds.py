@@ -289,6 +289,11 @@ def sync_cmd(
         if manifest_update is not None and not as_json:
             _report_manifest_update(manifest_update)
         manifest = workspace.load_workspace_manifest(ws)
+        if not as_json:
+            from ukws.manifest.unsupported import unsupported_features
+
+            for note in unsupported_features(manifest):
+                common.info(f"ukws: note: {note}")
         count = len(projects) if projects else len(manifest.projects)
         with SyncView(count, fancy=fancy_output() and not as_json) as view:
             options = workspace.sync_options(
