@@ -14,7 +14,8 @@ from ukws.cli import app
 def test_sync_names_unsupported_elements(tmp_path: Path) -> None:
     served = serve_workspace(tmp_path / "srv", ("core",))
     runner = CliRunner()
-    assert runner.invoke(app, ["-C", str(tmp_path), "init", "-u", file_url(served.root / "manifest"), "ws"]).exit_code == 0
+    init = runner.invoke(app, ["-C", str(tmp_path), "init", "-u", file_url(served.root / "manifest"), "ws"])
+    assert init.exit_code == 0
     local = tmp_path / "ws" / ".ukws" / "local_manifests" / "extra.xml"
     local.write_text('<manifest>\n  <submanifest name="other" path="other"/>\n</manifest>\n')
     r = runner.invoke(app, ["-C", str(tmp_path / "ws"), "sync"], catch_exceptions=False)
