@@ -56,6 +56,8 @@ def test_clone_fetch_and_pins_over_the_network(server: GitServer, tmp_path: Path
     assert "refs/tags/v1" in outcome(result, "beta").message
     assert outcome(result, "gamma").action is Action.FAILED
     assert {e.path for e in events if e.phase == "done"} == {"alpha", "beta", "gamma"}
+    done = next(e for e in events if e.phase == "done" and e.path == "alpha")
+    assert done.received_objects == done.total_objects > 0
     m = make_manifest(
         make_project("alpha", server.url("alpha.git")),
         make_project("beta", server.url("alpha.git"), revision="v1", path="beta"),

@@ -56,6 +56,7 @@ class ProgressEvent:
     received_objects: int = 0
     total_objects: int = 0
     received_bytes: int = 0
+    """As libgit2 counts them; it may leave this at 0 for some transports."""
     outcome: ProjectOutcome | None = None
 
 
