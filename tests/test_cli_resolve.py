@@ -157,3 +157,16 @@ def test_graph_text_json_and_dot(tmp_path: Path, upstream: Path) -> None:
         pytest.skip("Graphviz is not installed; the dot text was checked above")
     svg = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, check=True).stdout
     assert b"<svg" in svg
+
+
+def test_another_manifest_never_touches_the_workspace_lock(tmp_path: Path, upstream: Path) -> None:
+    ws = workspace(tmp_path, upstream)
+    manifest = str(tmp_path / "uk.xml")
+    r = ukws(ws, "resolve", "-m", manifest)
+    assert r.exit_code == 0, r.stderr
+    assert "no lock written: with -m, name the lock file with --lock FILE" in r.stderr
+    assert not (ws / ".ukws" / "lock.xml").exists()
+    r = ukws(ws, "resolve", "-m", manifest, "--lock", "mine.xml")
+    assert r.exit_code == 0, r.stderr
+    assert read_lock(ws / "mine.xml").project("unikraft").version == "0.13.1"
+    assert "-> lib-a (select: LIBA)" in ukws(ws, "graph", "-m", manifest).stdout

@@ -476,7 +476,7 @@ class LockResult:
     """What ``ukws resolve`` did: the resolution, and whether the lock file changed."""
 
     resolution: WorkspaceResolution
-    lock_path: Path
+    lock_path: Path | None
     written: bool
     """False when the lock already said exactly this (or nothing was to be written)."""
 
@@ -485,18 +485,18 @@ def resolve_and_lock(
     *,
     root: Path,
     manifest: Manifest,
-    lock_path: Path,
+    lock_path: Path | None,
     update: tuple[str, ...] = (),
     update_all: bool = False,
     write: bool = True,
 ) -> LockResult:
     """Resolve against the current lock (kept where it still fits, except for ``update``) and
-    write the new lock atomically."""
+    write the new lock atomically. Without ``lock_path`` nothing is read or written."""
     from ukws.lock import read_lock, write_lock
 
-    lock = read_lock(lock_path) if lock_path.is_file() else None
+    lock = read_lock(lock_path) if lock_path is not None and lock_path.is_file() else None
     res = resolve_workspace(root=root, manifest=manifest, lock=lock, update=update, update_all=update_all)
-    written = write_lock(lock_path, manifest, res) if write else False
+    written = write_lock(lock_path, manifest, res) if write and lock_path is not None else False
     return LockResult(resolution=res, lock_path=lock_path, written=written)
 
 

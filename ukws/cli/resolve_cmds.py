@@ -39,7 +39,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 class _Target:
     root: Path
     manifest: Manifest
-    lock_path: Path
+    lock_path: Path | None
+    """None with -m and no --lock: another manifest never reads or writes the workspace's lock."""
 
 
 def _target(manifest: str | None, lock: Path | None) -> _Target:
@@ -54,7 +55,7 @@ def _target(manifest: str | None, lock: Path | None) -> _Target:
             root = workspace.find_workspace(common.STATE.cwd).root
         except WorkspaceError:  # outside a workspace, the projects are under -C DIR
             root = common.STATE.cwd
-        default_lock = root / ".ukws" / "lock.xml"
+        default_lock: Path | None = None
     else:
         from ukws import workspace
 
@@ -131,7 +132,7 @@ def _render_lock(result: LockResult, *, as_json: bool, dry_run: bool) -> None:
     if as_json:
         common.emit_json(
             {
-                "lock": str(result.lock_path),
+                "lock": str(result.lock_path) if result.lock_path is not None else None,
                 "written": result.written,
                 "projects": res.pins,
                 "builds": [{"app": b.app, "libraries": b.paths, "unused": b.unused} for b in res.builds],
@@ -147,7 +148,9 @@ def _render_lock(result: LockResult, *, as_json: bool, dry_run: bool) -> None:
         sys.stdout.write(f"{p.name:<{width}}  {p.label:<16} {p.commit[:12]}{moved}\n")
     for b in res.builds:
         sys.stdout.write(f"L= for {b.app}: {':'.join(b.paths) if b.paths else '(no libraries)'}\n")
-    if dry_run:
+    if result.lock_path is None:
+        common.info("no lock written: with -m, name the lock file with --lock FILE")
+    elif dry_run:
         common.info("dry run: the lock was not written")
     elif result.written:
         common.info(f"wrote {result.lock_path}")
