@@ -433,7 +433,7 @@ def _explain(
         if not provider.releases(project) and not any(
             i.requirement.commit or i.requirement.channel for i in causes if i.requirement.project == project
         ):
-            lines.append(f"{project} has no release tags matching its tag pattern")
+            lines.append(f"{project} has no release tags matching its tag pattern (x-tags) in its repository")
     names = ", ".join(projects)
     return ResolutionConflict(f"no versions satisfy every constraint on {names}:", lines)
 
