@@ -427,3 +427,34 @@ def test_project_path_through_a_symlink_is_refused(remotes: Path, ws: Path, tmp_
     o = outcome(result, path)
     assert o.action in (Action.FAILED, Action.SKIPPED) and "outside the workspace" in o.message
     assert sorted(p.name for p in outside.iterdir()) == ["keep"]
+
+
+def test_every_branch_and_tag_is_fetched_for_the_resolver(remotes: Path, ws: Path) -> None:
+    """Like repo, a sync brings all branches and tags (release tags and channel branches are what
+    version resolution reads); sync-c limits it to the revision, sync-tags="false" drops tags."""
+    up = pygit2.Repository(str(remotes / "alpha"))
+    first = head_sha(up)
+    tag(up, "RELEASE-0.1.0", first)
+    stable = commit(up, {"README": "stable\n"}, branch="stable")
+    tag(up, "RELEASE-0.2.0", stable, annotated=True)
+    result = run(ws, manifest_for(remotes, "alpha", revision="refs/tags/RELEASE-0.1.0"))
+    assert result.ok, result
+    repo = pygit2.Repository(str(ws / "alpha"))
+    assert {"refs/tags/RELEASE-0.1.0", "refs/tags/RELEASE-0.2.0", "refs/remotes/origin/stable"} <= set(
+        repo.references
+    )
+    only = tmp_ws(ws.parent / "only")
+    result = run(only, manifest_for(remotes, "alpha", revision="refs/tags/RELEASE-0.1.0", sync_c=True))
+    assert result.ok, result
+    refs = set(pygit2.Repository(str(only / "alpha")).references)
+    assert "refs/tags/RELEASE-0.1.0" in refs and "refs/remotes/origin/stable" not in refs
+    notags = tmp_ws(ws.parent / "notags")
+    result = run(notags, manifest_for(remotes, "alpha", revision="stable", sync_tags=False))
+    assert result.ok, result
+    refs = set(pygit2.Repository(str(notags / "alpha")).references)
+    assert "refs/remotes/origin/stable" in refs and not any(r.startswith("refs/tags/") for r in refs)
+
+
+def tmp_ws(path: Path) -> Path:
+    path.mkdir()
+    return path

@@ -200,3 +200,15 @@ def test_http_transfer_stalled_mid_response_times_out(tmp_path: Path) -> None:
         sock.close()
         for conn in held:
             conn.close()
+
+
+def test_tags_over_the_network(git_daemon: GitServer, tmp_path: Path) -> None:
+    up = history(git_daemon, "alpha.git")
+    tag(up, "RELEASE-0.1.0", head_sha(up))
+    for sync_tags, want in ((True, True), (False, False)):
+        root = tmp_path / f"ws-{sync_tags}"
+        root.mkdir()
+        result = run(root, make_manifest(make_project("alpha", git_daemon.url("alpha.git"), sync_tags=sync_tags)))
+        assert result.ok, result
+        refs = set(pygit2.Repository(str(root / "alpha")).references)
+        assert ("refs/tags/RELEASE-0.1.0" in refs) is want

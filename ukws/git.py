@@ -412,8 +412,10 @@ def fetch(
     *,
     depth: int = 0,
     progress: Progress | None = None,
+    follow_tags: bool = True,
 ) -> None:
-    """Fetch ``refspecs`` from ``url`` (no configured remote is used or changed).
+    """Fetch ``refspecs`` from ``url`` (no configured remote is used or changed). With
+    ``follow_tags``, tags pointing into the fetched history come along (git's auto-following).
 
     Raises GitError with one line: what failed, without the project (the caller adds it).
     """
@@ -429,20 +431,23 @@ def fetch(
         if _ffi is None:  # pragma: no cover - a pygit2 without the cffi layer this was written for
             remote.fetch(list(refspecs), callbacks=_Callbacks(), depth=depth)
         else:
-            _fetch_quietly(remote, refspecs, depth, progress)
+            _fetch_quietly(remote, refspecs, depth, progress, follow_tags)
     except GitError:
         raise
     except (pygit2.GitError, OSError, ValueError, KeyError) as e:
         raise GitError(_one_line(e)) from None
 
 
-def _fetch_quietly(remote: pygit2.Remote, refspecs: Sequence[str], depth: int, progress: Progress | None) -> None:
+def _fetch_quietly(
+    remote: pygit2.Remote, refspecs: Sequence[str], depth: int, progress: Progress | None, follow_tags: bool
+) -> None:
     """``remote.fetch`` without the per-object progress callbacks pygit2 always installs (they take
     the GIL for every object received); credentials and certificate checks stay."""
     assert _ffi is not None and _lib is not None
     with _git_fetch_options(_Callbacks()) as payload:
         opts = payload.fetch_options
         opts.depth = depth
+        opts.download_tags = _lib.GIT_REMOTE_DOWNLOAD_TAGS_AUTO if follow_tags else _lib.GIT_REMOTE_DOWNLOAD_TAGS_NONE
         opts.proxy_opts.type = _lib.GIT_PROXY_AUTO  # http(s)_proxy, no_proxy and http.proxy apply
         opts.callbacks.transfer_progress = _ffi.NULL
         opts.callbacks.sideband_progress = _ffi.NULL
@@ -466,62 +471,62 @@ def refs_current(repo: pygit2.Repository, url: str, refspecs: Sequence[str]) -> 
     return source is not None and _local_refs_current(repo, source, refspecs)
 
 
+def _expand(src: pygit2.Repository, refspecs: Sequence[str]) -> list[tuple[str, pygit2.Oid]] | None:
+    """(local ref, value) for every ref of ``src`` that ``+src:dst`` refspecs (a trailing ``*`` on
+    both sides allowed) fetch; None for refspecs this cannot handle (a bare object id)."""
+    out: list[tuple[str, pygit2.Oid]] = []
+    for spec in refspecs:
+        theirs, sep, ours = spec.removeprefix("+").partition(":")
+        stars = theirs.count("*") + ours.count("*")
+        if not sep or stars not in (0, 2) or (stars and not (theirs.endswith("*") and ours.endswith("*"))):
+            return None
+        prefix = theirs[:-1] if stars else theirs
+        if stars:
+            names = [n for n in src.references if n.startswith(prefix)]
+        else:
+            names = [theirs] if src.references.get(theirs) is not None else []
+        for name in names:
+            target = src.references[name].resolve().target
+            if isinstance(target, pygit2.Oid):
+                out.append(((ours[:-1] + name[len(prefix) :]) if stars else ours, target))
+    return out
+
+
 def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
-    """True when every plain ``+src:dst`` refspec already has the source's value (a local
-    repository is read directly: a fetch would only confirm it)."""
+    """True when every ref the refspecs fetch from the local ``source`` already has its value here
+    (the source is read directly: a fetch would only confirm it)."""
     try:
-        src = pygit2.Repository(str(source))
+        wanted = _expand(pygit2.Repository(str(source)), refspecs)
+        if wanted is None:
+            return False
+        for ours, target in wanted:
+            ref = repo.references.get(ours)
+            if ref is None or ref.resolve().target != target:
+                return False
     except (pygit2.GitError, KeyError):
         return False
-    for spec in refspecs:
-        theirs_name, sep, ours_name = spec.removeprefix("+").partition(":")
-        if not sep or "*" in spec:
-            return False
-        theirs = src.references.get(theirs_name)
-        ours = repo.references.get(ours_name)
-        if theirs is None and ours is None:
-            continue
-        if theirs is None or ours is None:
-            return False
-        try:
-            if theirs.resolve().target != ours.resolve().target:
-                return False
-        except (pygit2.GitError, KeyError):
-            return False
     return True
 
 
 def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
-    """Fetch plain ``+src:dst`` refspecs from a local repository by hardlinking its object files and
-    setting the refs: no pack is built. False (nothing done) when that is not possible."""
-    specs = [spec.removeprefix("+").partition(":") for spec in refspecs]
+    """Fetch ``refspecs`` from a local repository by hardlinking its object files and setting the
+    refs that differ: no pack is built. False (nothing done) when that is not possible."""
     gitdir = git_dir(source)
     if gitdir is None or (gitdir / "shallow").exists() or (gitdir / "objects" / "info" / "alternates").exists():
         return False
-    if any(not sep or theirs.count("*") + ours.count("*") not in (0, 2) for theirs, sep, ours in specs):
-        return False
     try:
-        src = pygit2.Repository(str(source))
-        targets = []
-        for theirs, _, ours in specs:
-            if theirs.endswith("*") and ours.endswith("*"):  # refs/heads/*:refs/remotes/origin/*
-                prefix = theirs[:-1]
-                for name in src.references:
-                    if name.startswith(prefix):
-                        targets.append((ours[:-1] + name[len(prefix) :], src.references[name].resolve().target))
-            elif "*" in theirs:
-                return False
-            else:
-                ref = src.references.get(theirs)
-                if ref is not None:
-                    targets.append((ours, ref.resolve().target))
+        targets = _expand(pygit2.Repository(str(source)), refspecs)
     except (pygit2.GitError, KeyError):
+        return False
+    if targets is None:
         return False
     seed_objects(repo, source)
     if any(target not in repo for _, target in targets):
         return False
     for ours, target in targets:
-        repo.create_reference_direct(ours, target, True, "ukws: fetch from a local repository")
+        ref = repo.references.get(ours)
+        if ref is None or ref.target != target:
+            repo.create_reference_direct(ours, target, True, "ukws: fetch from a local repository")
     return True
 
 

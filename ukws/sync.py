@@ -268,7 +268,7 @@ class _Fetcher:
         errors: list[str] = []
         for url in self.urls:
             try:
-                git.fetch(repo, url, refspecs, depth=self.depth, progress=self.progress)
+                git.fetch(repo, url, refspecs, depth=self.depth, progress=self.progress, follow_tags=self.p.sync_tags)
                 return
             except GitError as e:
                 errors.append(f"{url}: {e}")
@@ -322,7 +322,7 @@ def _resolve(
         return sha, False
     fetch.journal = journal
     try:
-        _fetch_revision(repo, rev, remote, fetch)
+        _fetch_revision(repo, rev, p, fetch)
     except Exception:
         journal.clear()  # the fetch returned an error: libgit2 has released what it locked
         raise
@@ -332,20 +332,36 @@ def _resolve(
     return sha, sha != before
 
 
-def _fetch_revision(repo: git.Repository, rev: str, remote: str, fetch: _Fetcher) -> None:
+def _fetch_revision(repo: git.Repository, rev: str, p: Project, fetch: _Fetcher) -> None:
+    """Fetch what ``rev`` needs and, like repo, every branch and tag of the remote (the resolver
+    reads release tags and channel branches from the workspace), unless the project asks for its
+    revision only (``sync-c``, or a clone depth) or for no tags (``sync-tags="false"``)."""
+    remote = remote_name(p)
+    heads = f"+refs/heads/*:refs/remotes/{remote}/*"
+    tags = "+refs/tags/*:refs/tags/*"
+    wide: list[str] = []
+    if not (p.sync_c or fetch.depth):
+        wide = [heads, tags] if p.sync_tags else [heads]
     if git.is_sha(rev):
-        with contextlib.suppress(GitError):
-            fetch(repo, [rev], rev)
+        if wide:
+            fetch(repo, wide, rev)
         if git.commit_of(repo, rev) is None:
-            fetch(repo, [f"+refs/heads/*:refs/remotes/{remote}/*", "+refs/tags/*:refs/tags/*"], rev)
-    elif rev.startswith("refs/heads/"):
-        fetch(repo, [f"+{rev}:refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}"], rev)
+            with contextlib.suppress(GitError):
+                fetch(repo, [rev], rev)
+        if git.commit_of(repo, rev) is None and not wide:
+            fetch(repo, [heads, tags], rev)
+        return
+    if rev.startswith("refs/heads/"):
+        own = [f"+{rev}:refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}"]
     elif rev.startswith("refs/tags/"):
-        fetch(repo, [f"+{rev}:{rev}"], rev)
+        own = [f"+{rev}:{rev}"]
     elif rev.startswith("refs/"):
-        fetch(repo, [f"+{rev}:refs/ukws/fetched/{rev.removeprefix('refs/')}"], rev)
+        own = [f"+{rev}:refs/ukws/fetched/{rev.removeprefix('refs/')}"]
     else:
-        fetch(repo, [f"+refs/heads/{rev}:refs/remotes/{remote}/{rev}", f"+refs/tags/{rev}:refs/tags/{rev}"], rev)
+        own = [f"+refs/heads/{rev}:refs/remotes/{remote}/{rev}", f"+refs/tags/{rev}:refs/tags/{rev}"]
+    covered = {heads: "+refs/heads/", tags: "+refs/tags/"}
+    own = [spec for spec in own if not any(w in wide and spec.startswith(pre) for w, pre in covered.items())]
+    fetch(repo, own + wide, rev)
 
 
 def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> ProjectOutcome:
