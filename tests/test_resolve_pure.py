@@ -126,6 +126,19 @@ def test_channel_is_chosen_only_when_asked_for() -> None:
     )
 
 
+def test_channel_or_commit_of_a_project_without_any_release() -> None:
+    """An application that follows a branch (or sits at a commit) of a repository with no release
+    tags at all resolves to that branch head (or commit)."""
+    head = Candidate(project="app", commit=sha("app", "main"), channel="main")
+    src = source({"core": releases("core", "0.13.0"), "app": []}, channels={("app", "main"): head})
+    asked = Constraint(project="app", channel="main", origin=Origin(kind="revision", file="m.xml", line=6))
+    res = resolve(Problem(projects=("core", "app"), constraints=(asked,)), src)
+    assert res.chosen["app"] == head and versions(res)["core"] == "0.13.0"
+    pinned = Constraint(project="app", commit=head.commit, origin=Origin(kind="revision", file="m.xml", line=6))
+    chosen = resolve(Problem(projects=("app",), constraints=(pinned,)), src).chosen["app"]
+    assert (chosen.commit, chosen.version, chosen.channel) == (head.commit, None, None)
+
+
 def test_channel_with_a_release_version_is_checked_against_ranges() -> None:
     stable = Candidate(
         project="core", commit=sha("core", "0.13.0"), channel="stable", version=Version("0.13.0")

@@ -443,11 +443,13 @@ def resolve(
 ) -> Resolution:
     """Choose one candidate per project. Raises :class:`ResolutionConflict` (with the chain of
     constraints) when there is none, or :class:`ResolveError` when the search is too long."""
-    roots: list[Constraint] = [
+    # Constraints first: resolvelib looks for candidates as each root arrives, and a project on a
+    # channel or at a commit without any release tag has none under "listed" alone.
+    roots: list[Constraint] = list(problem.constraints)
+    roots.extend(
         Constraint(project=name, origin=Origin(kind="listed", note="listed in the manifest"))
         for name in problem.projects
-    ]
-    roots.extend(problem.constraints)
+    )
     for req in roots:
         if req.project not in problem.projects:
             raise ResolveError(
