@@ -340,7 +340,8 @@ def _fetch_revision(repo: git.Repository, rev: str, p: Project, fetch: _Fetcher)
     heads = f"+refs/heads/*:refs/remotes/{remote}/*"
     tags = "+refs/tags/*:refs/tags/*"
     wide: list[str] = []
-    if not (p.sync_c or fetch.depth):
+    shallow = fetch.depth > 0 and git.local_source(fetch.urls[0]) is None  # no depth for local sources
+    if not (p.sync_c or shallow):
         wide = [heads, tags] if p.sync_tags else [heads]
     if git.is_sha(rev):
         if wide:
