@@ -9,6 +9,7 @@ from pathlib import Path
 from ukws import git
 from ukws.errors import UkwsError
 from ukws.manifest.model import Manifest, Project
+from ukws.syncmodel import remote_name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +48,7 @@ class ProjectDiff:
 
 
 def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
-    remote = p.remote if p.remote else "origin"
+    remote = remote_name(p)
     if git.is_sha(revision):
         return git.commit_of(repo, revision)
     if revision.startswith("refs/heads/"):
