@@ -520,9 +520,10 @@ def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[s
         return False
     if targets is None:
         return False
-    seed_objects(repo, source)
     if any(target not in repo for _, target in targets):
-        return False
+        seed_objects(repo, source)
+        if any(target not in repo for _, target in targets):
+            return False
     for ours, target in targets:
         ref = repo.references.get(ours)
         if ref is None or ref.target != target:
