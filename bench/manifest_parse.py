@@ -7,13 +7,11 @@ Target: load <= 1 s. Run: ``.venv/bin/python bench/manifest_parse.py [--projects
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from lxml import etree
+from timing import timed
 
 from ukws.manifest import load, write
 
@@ -39,14 +37,6 @@ def generate(folder: Path, projects: int, includes: int) -> Path:
     (folder / "default.xml").write_text("\n".join(top) + "\n")
     return folder / "default.xml"
 
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def main() -> None:

@@ -25,16 +25,15 @@ import argparse
 import hashlib
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pygit2
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from timing import timed
 
 from ukws.errors import ResolveError
 from ukws.manifest import load
@@ -43,14 +42,6 @@ from ukws.resolve import Candidate, Constraint, MemorySource, Origin, Problem, r
 OUT = Path(__file__).resolve().parent / "out" / "resolve"
 SIG = pygit2.Signature("bench", "bench@ukws.invalid", 1_704_067_200, 0)
 
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
 
 
 def names(projects: int) -> list[str]:

@@ -143,6 +143,25 @@ def _remote(loader: Reader, node: Node) -> Remote | None:
     )
 
 
+def _file_children(
+    loader: Reader, node: Node, el: etree._Element, project: str
+) -> tuple[tuple[CopyFile, ...], tuple[LinkFile, ...], tuple[Annotation, ...]]:
+    """The ``<copyfile>``, ``<linkfile>`` and ``<annotation>`` children of a project or extend-project."""
+    copyfiles: list[CopyFile] = []
+    linkfiles: list[LinkFile] = []
+    annotations: list[Annotation] = []
+    for child in el:
+        if child.tag in ("copyfile", "linkfile"):
+            pair = _file_pair(loader, child, _at(node, child), project)
+            if isinstance(pair, CopyFile):
+                copyfiles.append(pair)
+            elif isinstance(pair, LinkFile):
+                linkfiles.append(pair)
+        elif child.tag == "annotation" and (a := _annotation(loader, child, _at(node, child))):
+            annotations.append(a)
+    return tuple(copyfiles), tuple(linkfiles), tuple(annotations)
+
+
 def _at(node: Node, el: etree._Element) -> Location:
     return Location(file=node.file, line=line_of(el))
 
@@ -222,25 +241,8 @@ class _Doc:
             loader.problem(loc, f"{what}: {why}")
             revision = None
         groups = node.groups if parent is None and node.groups else split_groups(el.get("groups"))
-        copyfiles: list[CopyFile] = []
-        linkfiles: list[LinkFile] = []
-        annotations: list[Annotation] = []
-        children: list[etree._Element] = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
-            cloc = _at(node, child)
-            if child.tag in ("copyfile", "linkfile"):
-                pair = _file_pair(loader, child, cloc, name)
-                if isinstance(pair, CopyFile):
-                    copyfiles.append(pair)
-                elif isinstance(pair, LinkFile):
-                    linkfiles.append(pair)
-            elif child.tag == "annotation":
-                if a := _annotation(loader, child, cloc):
-                    annotations.append(a)
-            elif child.tag == "project":
-                children.append(child)
+        copyfiles, linkfiles, annotations = _file_children(loader, node, el, name)
+        children = [child for child in el if child.tag == "project"]
         ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
         if remote is None or not revision:
             return
@@ -258,9 +260,9 @@ class _Doc:
             sync_s=_bool(loader, el, loc, "sync-s", self.default.sync_s),
             sync_tags=_bool(loader, el, loc, "sync-tags", self.default.sync_tags),
             clone_depth=_positive(loader, el, loc, "clone-depth"),
-            copyfiles=tuple(copyfiles),
-            linkfiles=tuple(linkfiles),
-            annotations=tuple(annotations),
+            copyfiles=copyfiles,
+            linkfiles=linkfiles,
+            annotations=annotations,
             parent=parent.project.name if parent else None,
             loc=loc,
             **ext,
@@ -316,21 +318,7 @@ class _Doc:
         if remote_name and remote is None:
             return
         base_rev = el.get("base-rev") or None
-        extra_copy: list[CopyFile] = []
-        extra_link: list[LinkFile] = []
-        extra_notes: list[Annotation] = []
-        for child in el:
-            if not isinstance(child.tag, str):
-                continue
-            cloc = _at(node, child)
-            if child.tag in ("copyfile", "linkfile"):
-                pair = _file_pair(loader, child, cloc, name)
-                if isinstance(pair, CopyFile):
-                    extra_copy.append(pair)
-                elif isinstance(pair, LinkFile):
-                    extra_link.append(pair)
-            elif child.tag == "annotation" and (a := _annotation(loader, child, cloc)):
-                extra_notes.append(a)
+        extra_copy, extra_link, extra_notes = _file_children(loader, node, el, name)
         ext = extensions.project_extensions(
             el, node.file, loader.problems, name, only_given=True, base=node.base
         )
@@ -360,11 +348,11 @@ class _Doc:
             if el.get("upstream"):
                 changes["upstream"] = el.get("upstream")
             if extra_copy:
-                changes["copyfiles"] = p.copyfiles + tuple(extra_copy)
+                changes["copyfiles"] = p.copyfiles + extra_copy
             if extra_link:
-                changes["linkfiles"] = p.linkfiles + tuple(extra_link)
+                changes["linkfiles"] = p.linkfiles + extra_link
             if extra_notes:
-                changes["annotations"] = p.annotations + tuple(extra_notes)
+                changes["annotations"] = p.annotations + extra_notes
             changes.update(ext)
             new = dataclasses.replace(p, **changes)  # type: ignore[arg-type]
             if dest_path and dest_path != p.path:
