@@ -131,6 +131,28 @@ def test_tag_present_locally_needs_no_network(remotes: Path, ws: Path) -> None:
     assert result.ok and outcome(result, "alpha").action is Action.UNCHANGED
 
 
+@pytest.mark.parametrize("pin", ["sha", "tag"])
+def test_network_only_refreshes_branches_and_tags_whatever_the_pins(remotes: Path, ws: Path, pin: str) -> None:
+    """A present pin needs no network on a plain sync; -n still brings new releases and branches."""
+    up = pygit2.Repository(str(remotes / "alpha"))
+    old = head_sha(up)
+    tag(up, "RELEASE-0.1.0", old)
+    m = manifest_for(remotes, "alpha", revision=old if pin == "sha" else "refs/tags/RELEASE-0.1.0")
+    run(ws, m)
+    tag(up, "RELEASE-0.2.0", commit(up, {"README": "0.2.0\n"}), annotated=True)
+    commit(up, {"README": "next\n"}, branch="staging")
+    plain = run(ws, m)
+    repo = pygit2.Repository(str(ws / "alpha"))
+    assert outcome(plain, "alpha").action is Action.UNCHANGED
+    assert "refs/tags/RELEASE-0.2.0" not in repo.references
+    refreshed = run(ws, m, checkout=False)
+    assert outcome(refreshed, "alpha").action is Action.UNCHANGED and outcome(refreshed, "alpha").sha == old
+    assert {"refs/tags/RELEASE-0.2.0", "refs/remotes/origin/staging", "refs/remotes/origin/main"} <= set(
+        repo.references
+    )
+    assert str(repo.head.target) == old and (ws / "alpha" / "README").read_text() == "alpha\n"
+
+
 def test_fallback_url_is_tried_in_order(remotes: Path, ws: Path) -> None:
     urls = ("http://127.0.0.1:9/dead", file_url(remotes / "alpha"))
     result = run(ws, manifest_for(remotes, "alpha"), urls=lambda p: urls, timeout=2)

@@ -217,7 +217,12 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
     if not is_inside(dest.resolve(), ctx.root.resolve()):  # the path itself is a symlink
         raise WorkspaceError(f"project path {p.path!r} leads outside the workspace through a symlink")
     fetcher = _Fetcher(
-        p=p, urls=urls, depth=options.depth or p.clone_depth or 0, progress=progress, allowed=options.fetch
+        p=p,
+        urls=urls,
+        depth=options.depth or p.clone_depth or 0,
+        progress=progress,
+        allowed=options.fetch,
+        checkout=options.checkout,
     )
     gitdir = git.git_dir(dest)
     if gitdir is None:
@@ -254,6 +259,9 @@ class _Fetcher:
     depth: int
     progress: git.Progress
     allowed: bool
+    """False with ``--local-only``."""
+    checkout: bool
+    """False with ``--network-only``."""
     journal: syncstate.Journal | None = None
     """Written before the first fetch that may write to the repository."""
 
@@ -304,7 +312,9 @@ def _resolve(
 ) -> tuple[str, bool]:
     """The commit to check out, fetching only what is missing. Returns (sha, whether it fetched).
 
-    A SHA or a tag already present needs no network; a branch is always fetched.
+    A SHA or a tag already present needs no network; a branch is always fetched. With
+    ``--network-only`` (the explicit network refresh) the remote is always fetched, so that new
+    branches and release tags show up whatever the pins say.
     """
     remote = remote_name(p)
     is_tag = rev.startswith("refs/tags/") or (
@@ -313,7 +323,8 @@ def _resolve(
         and repo.references.get(f"refs/remotes/{remote}/{rev}") is None
     )
     before = _resolve_local(repo, rev, p)
-    if (git.is_sha(rev) or is_tag) and before is not None:
+    refresh = fetch.allowed and not fetch.checkout
+    if (git.is_sha(rev) or is_tag) and before is not None and not refresh:
         return before, False
     if not fetch.allowed:
         sha = before
