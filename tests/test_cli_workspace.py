@@ -142,6 +142,11 @@ def test_fallback_mirror_and_rewrites(tmp_path: Path) -> None:
     r = ukws(tmp_path / "ws", "sync")
     assert r.exit_code == 0, r.stderr
     assert _head(tmp_path / "ws" / "core") == served.heads["core"]
+    # the run says which mirror answered, and why the first did not
+    lines = [line for line in r.stderr.splitlines() if line.startswith("cloned    core (core) ")]
+    assert len(lines) == 1, r.stderr
+    assert f": fetched from {file_url(served.root)}/core ({dead}/core failed: " in lines[0]
+    assert lines[0].count("core (core)") == 1
     info = ukws(tmp_path / "ws", "info").stdout
     assert f"rewrite:         https://example.invalid/unikraft/={dead}/ (workspace)" in info
 
@@ -175,7 +180,7 @@ def test_init_and_sync_over_servers(transport: str, request: pytest.FixtureReque
     r = ukws(ws, "sync")
     assert r.exit_code == 0, r.stderr
     assert _head(ws / "lib-a") == newer
-    assert "updated   lib-a" in r.stderr
+    assert "updated   lib-a (lib-a) " in r.stderr
 
 
 def test_diff_forall_and_local_changes(tmp_path: Path) -> None:
@@ -213,7 +218,11 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
     cloned = ProjectOutcome(name="a", path="libs/a", action=Action.CLONED, sha="1" * 40)
     same = ProjectOutcome(name="b", path="libs/b", action=Action.UNCHANGED, sha="2" * 40)
     bad = ProjectOutcome(
-        name="c", path="libs/c", action=Action.SKIPPED, message="local changes; commit them", recovery_ref="refs/r"
+        name="c",
+        path="libs/c",
+        action=Action.SKIPPED,
+        message="c (libs/c): local changes; commit them; c (libs/c): finished an interrupted checkout",
+        recovery_ref="refs/r",
     )
     events = [
         ProgressEvent(name="a", path="libs/a", phase="fetch", received_objects=1, total_objects=4),
@@ -227,25 +236,25 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
         for e in events:
             view(e)
     assert view.done == 3
-    assert f"cloned    libs/a {'1' * 12}" in out.getvalue()
-    assert "skipped   libs/c: local changes; commit them" in out.getvalue()
+    assert f"cloned    a (libs/a) {'1' * 12}" in out.getvalue()
+    assert "skipped   c (libs/c): local changes; commit them; finished an interrupted checkout" in out.getvalue()
     assert "libs/b" not in out.getvalue()  # unchanged projects are not listed
 
     with SyncView(3, fancy=False) as plain:
         for e in events:
             plain(e)
     assert capsys.readouterr().err.splitlines() == [
-        f"cloned    libs/a {'1' * 12}",
-        "skipped   libs/c: local changes; commit them",
+        f"cloned    a (libs/a) {'1' * 12}",
+        "skipped   c (libs/c): local changes; commit them; finished an interrupted checkout",
     ]
     result = SyncResult(outcomes=(cloned, same, bad), ok=False)
     assert summary_lines(result, 1.5) == [
         "sync: 3 projects in 1.5s: 1 cloned, 1 unchanged, 1 skipped",
-        "  skipped libs/c: local changes; commit them",
-        "  libs/c: earlier commits kept at refs/r",
+        "  skipped c (libs/c): local changes; commit them; finished an interrupted checkout",
+        "  c (libs/c): earlier commits kept at refs/r",
     ]
     assert summary_lines(result, 1.5, limit=1)[1:] == [
-        "  skipped libs/c: local changes; commit them",
+        "  skipped c (libs/c): local changes; commit them; finished an interrupted checkout",
         "  ... and 1 more (ukws -v sync lists them all)",
     ]
 

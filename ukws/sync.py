@@ -11,7 +11,7 @@ import contextlib
 import queue
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ukws import git, syncfiles, syncstate, worktree
@@ -159,7 +159,9 @@ def _run_all(ctx: Context, projects: list[Project], manifest: Manifest) -> list[
                 _report(options, p, "done", progress[p.path], outcome)
             if stop and not running:
                 for p in waiting:
-                    results[p.path] = outcome_of(p, Action.SKIPPED, "not synced: stopped after a failure (--fail-fast)")
+                    results[p.path] = outcome_of(
+                        p, Action.SKIPPED, f"{p.name} ({p.path}): not synced: stopped after a failure (--fail-fast)"
+                    )
                 waiting = []
             if options.progress is not None:
                 for p in running.values():
@@ -226,28 +228,37 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
     )
     gitdir = git.git_dir(dest)
     if gitdir is None:
-        return _clone(ctx, p, rev, dest, fetcher)
+        return _noted(_clone(ctx, p, rev, dest, fetcher), p, fetcher.notes)
     journal = syncstate.Journal(ctx.sync_dir, p.path)
     repo = git.open_repo(dest)
     note = worktree.repair(ctx, repo, journal, gitdir)
+    notes = [note] if note else []
     if options.mirror:
         fetcher.journal = journal
         try:
             fetcher.mirror(repo)
         finally:
             journal.clear()
-        return outcome_of(p, Action.FETCHED, sha=_resolve_local(repo, rev, p))
+        return _noted(outcome_of(p, Action.FETCHED, sha=_resolve_local(repo, rev, p)), p, [*notes, *fetcher.notes])
     target, fetched = _resolve(repo, rev, p, fetcher, journal)
     if not options.checkout:
         journal.clear()
-        return outcome_of(p, Action.FETCHED if fetched else Action.UNCHANGED, sha=target)
+        outcome = outcome_of(p, Action.FETCHED if fetched else Action.UNCHANGED, sha=target)
+        return _noted(outcome, p, [*notes, *fetcher.notes])
     outcome = worktree.update(ctx, repo, p, rev, target, journal)
     journal.clear()
-    if note:
-        outcome = replace(outcome, message="; ".join(m for m in (outcome.message, f"{p.name} ({p.path}): {note}") if m))
     if fetched and outcome.action is Action.UNCHANGED and not outcome.message:
-        return replace(outcome, action=Action.FETCHED)
-    return outcome
+        outcome = replace(outcome, action=Action.FETCHED)
+    return _noted(outcome, p, [*notes, *fetcher.notes])
+
+
+def _noted(outcome: ProjectOutcome, p: Project, notes: Sequence[str]) -> ProjectOutcome:
+    """``outcome`` with ``notes`` added to its message, each as ``NAME (PATH): note``."""
+    if not notes:
+        return outcome
+    parts = [outcome.message] if outcome.message else []
+    parts += [f"{p.name} ({p.path}): {n}" for n in notes]
+    return replace(outcome, message="; ".join(parts))
 
 
 @dataclass(slots=True, kw_only=True)
@@ -264,6 +275,11 @@ class _Fetcher:
     """False with ``--network-only``."""
     journal: syncstate.Journal | None = None
     """Written before the first fetch that may write to the repository."""
+    order: tuple[str, ...] = ()
+    """The URLs in the order to try them (``urls``, the last one that worked first)."""
+
+    notes: list[str] = field(default_factory=list)
+    """``fetched from URL2 (URL1 failed: reason)`` when a fallback URL had to be used."""
 
     def __call__(self, repo: git.Repository, refspecs: Sequence[str], what: str) -> None:
         if not self.allowed:
@@ -273,15 +289,29 @@ class _Fetcher:
         if self.journal is not None and not self.journal.written:
             self.journal.write(op="fetch")
             git.ensure_remote(repo, remote_name(self.p), self.urls[0])
-        errors: list[str] = []
-        for url in self.urls:
+        errors: list[tuple[str, str]] = []
+        for i, url in enumerate(self.order):
             try:
                 git.fetch(repo, url, refspecs, depth=self.depth, progress=self.progress, follow_tags=self.p.sync_tags)
-                return
             except GitError as e:
-                errors.append(f"{url}: {e}")
+                errors.append((url, str(e)))
+                continue
+            if errors:
+                failed = "; ".join(f"{u} failed: {reason}" for u, reason in errors)
+                note = f"fetched from {url} ({failed})"
+                if note not in self.notes:
+                    self.notes.append(note)
+            if i:  # later fetches of this project start with the URL that worked
+                self.order = (url, *(u for u in self.order if u != url))
+            return
+        url, reason = errors[0]
         others = f" (and {len(errors) - 1} other URLs)" if len(errors) > 1 else ""
-        raise GitError(f"cannot fetch {what} from {errors[0]}{others}; check the URL and the network, then sync again")
+        raise GitError(
+            f"cannot fetch {what} from {url}: {reason}{others}; check the URL and the network, then sync again"
+        )
+
+    def __post_init__(self) -> None:
+        self.order = self.order or self.urls
 
     def mirror(self, repo: git.Repository) -> None:
         self(repo, ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], "the repository")

@@ -226,10 +226,22 @@ class SyncView:
             common.info(line)
 
 
+def _label(o: ProjectOutcome) -> str:
+    return f"{o.name} ({o.path})"
+
+
+def _detail(o: ProjectOutcome) -> str:
+    """The outcome's message without the ``NAME (PATH):`` each of its parts starts with (the
+    line already names the project)."""
+    label = f"{_label(o)}: "
+    return "; ".join(part.removeprefix(label) for part in o.message.split("; " + label)) if o.message else ""
+
+
 def outcome_line(o: ProjectOutcome) -> str:
+    """``updated   NAME (PATH) SHA: message``."""
     sha = f" {o.sha[:12]}" if o.sha else ""
-    message = f": {o.message}" if o.message else ""
-    return f"{o.action:<9} {o.path}{sha}{message}"
+    detail = _detail(o)
+    return f"{o.action:<9} {_label(o)}{sha}{': ' + detail if detail else ''}"
 
 
 SUMMARY_LIMIT = 20
@@ -247,9 +259,9 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
     attention: list[str] = []
     for o in result.outcomes:
         if o.action in ("skipped", "failed"):
-            attention.append(f"  {o.action} {o.path}: {o.message}")
+            attention.append(f"  {o.action} {_label(o)}: {_detail(o)}")
         if o.recovery_ref:
-            attention.append(f"  {o.path}: earlier commits kept at {o.recovery_ref}")
+            attention.append(f"  {_label(o)}: earlier commits kept at {o.recovery_ref}")
     if limit is not None and len(attention) > limit:
         more = len(attention) - limit
         attention = [*attention[:limit], f"  ... and {more} more (ukws -v sync lists them all)"]
