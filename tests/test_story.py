@@ -54,7 +54,8 @@ def _serve(root: Path) -> None:
         tag(core, f"RELEASE-{version}", commit(core, files, f"release {version}"))
     # lib-newlib skipped 0.13.1: lockstep takes its newest release below, with a warning.
     _library(root, "lib-newlib", "LIBNEWLIBC", "LIBUKALLOC", ["0.12.0", "0.13.0", "0.14.0"])
-    _library(root, "lib-pthread-embedded", "LIBPTHREAD_EMBEDDED", "LIBNEWLIBC", ["0.12.0", "0.13.0", "0.13.1", "0.14.0"])
+    pthread_versions = ["0.12.0", "0.13.0", "0.13.1", "0.14.0"]
+    _library(root, "lib-pthread-embedded", "LIBPTHREAD_EMBEDDED", "LIBNEWLIBC", pthread_versions)
     xen = init_repo(root / "xen", bare=True)
     tag(xen, "RELEASE-4.19.0", commit(xen, {
         "tools/xenstored/core.c": "int main(void) { return 0; }\n",
