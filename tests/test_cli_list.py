@@ -45,3 +45,16 @@ def test_list_outside_a_workspace_says_what_to_do(tmp_path: Path) -> None:
     r = ukws(tmp_path, "list")
     assert r.exit_code == 1
     assert "not inside a ukws workspace" in r.stderr
+
+
+def test_manifest_in_a_workspace_shows_every_project_with_local_manifests(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv", ("core", "lib-a"), groups={"lib-a": "notdefault"})
+    assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    ws = tmp_path / "ws"
+    local = ws / ".ukws" / "local_manifests" / "mine.xml"
+    local.write_text('<manifest>\n  <extend-project name="core" revision="refs/tags/RELEASE-0.1.0"/>\n</manifest>\n')
+    r = ukws(ws, "manifest", "--json")
+    assert r.exit_code == 0, r.stderr
+    projects = {p["name"]: p["revision"] for p in json.loads(r.stdout)["projects"]}
+    assert projects == {"core": "refs/tags/RELEASE-0.1.0", "lib-a": "main"}
+    assert [row[0] for row in _rows(ws)] == ["core"]

@@ -31,7 +31,7 @@ GroupsOpt = Annotated[
 
 def load_manifest(name: str | None) -> Manifest:
     """The manifest named by ``-m``, or the workspace's."""
-    from ukws.errors import UsageError, WorkspaceError
+    from ukws.errors import UsageError
     from ukws.manifest import load
     from ukws.shipped import find_manifest, shipped_names
 
@@ -43,12 +43,10 @@ def load_manifest(name: str | None) -> Manifest:
         given = Path(name)
         from_cwd = (given if given.is_absolute() else common.STATE.cwd / given).is_file()
         return load(path, display=name if from_cwd else str(path))
-    try:
-        from ukws import workspace
-    except ImportError:  # pragma: no cover - the workspace module ships with ukws
-        raise WorkspaceError("not inside a ukws workspace: pass -m FILE") from None
+    from ukws import workspace
+
     ws = workspace.find_workspace(common.STATE.cwd)
-    return workspace.load_workspace_manifest(ws, groups=None)
+    return workspace.load_workspace_manifest(ws, groups="all")
 
 
 manifest_app = typer.Typer(
