@@ -9,6 +9,7 @@ import pygit2
 import pytest
 
 from tests.gitutil import file_url
+from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
 from ukws import git, workspace
 from ukws.errors import GitError, UsageError, WorkspaceError
@@ -185,3 +186,36 @@ def test_update_follows_the_chosen_branch_or_tag(tmp_path: Path) -> None:
     assert git.checked_out_commit(tagged.manifests_dir) == served.manifest_sha
     assert git.checked_out_commit(tmp_path / "nowhere") is None
     assert git.manifest_repo_head(tmp_path / "nowhere") is None
+
+
+@pytest.mark.parametrize("transport", ["file", "daemon", "http"])
+def test_manifest_repository_fetches_like_a_project(
+    transport: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Clone and update of the manifest repository go through the projects' fetch: URL and
+    revision checks, the remote's default branch followed, deleted branches pruned."""
+    if transport == "file":
+        root, url = tmp_path / "srv", file_url(tmp_path / "srv" / "manifest")
+    else:
+        server: GitServer = request.getfixturevalue({"daemon": "git_daemon", "http": "http_git"}[transport])
+        root, url = server.root, server.url("manifest")
+    served = serve_workspace(root)
+    dest = tmp_path / "clone"
+    cloned = git.clone_manifest_repo(["ext::sh -c evil", url], dest, None, timeout=5)
+    assert (cloned.url, cloned.sha) == (url, served.manifest_sha)
+    assert "transport 'ext' is not allowed" in cloned.failures[0]
+    assert git.manifest_repo_head(dest) == (served.manifest_sha, "main")
+    repo = pygit2.Repository(str(dest))
+    assert repo.references["refs/remotes/origin/HEAD"].resolve().name == "refs/remotes/origin/main"
+    assert repo.branches.local["main"].upstream.name == "refs/remotes/origin/main"
+    dev = push_manifest(root, {"dev.txt": "1\n"}, branch="dev")
+    assert git.update_manifest_repo(dest, [url], "dev").sha == dev
+    assert git.manifest_repo_head(dest) == (dev, "dev")
+    with pytest.raises(GitError, match="refusing revision"):
+        git.update_manifest_repo(dest, [url], "--upload-pack=evil")
+    pygit2.Repository(str(root / "manifest")).references["refs/heads/dev"].delete()
+    with pytest.raises(GitError, match="no branch, tag or commit 'dev'"):
+        git.update_manifest_repo(dest, [url], "dev")
+    assert "refs/remotes/origin/dev" not in pygit2.Repository(str(dest)).references
+    kept = git.update_manifest_repo(dest, [url], "main")  # HEAD's commits are now only local
+    assert (kept.action, git.manifest_repo_head(dest)) == ("skipped", (dev, "dev"))

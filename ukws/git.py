@@ -124,21 +124,35 @@ def _fetch_error(url: str, e: Exception) -> str:
     return f"{url}: {str(e).strip() or type(e).__name__}"
 
 
-def clone_manifest_repo(urls: Sequence[str], dest: Path, revision: str | None) -> ManifestCheckout:
+_MANIFEST_REFSPECS = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
+
+
+def clone_manifest_repo(
+    urls: Sequence[str], dest: Path, revision: str | None, *, timeout: float = 60.0
+) -> ManifestCheckout:
     """Clone the first of ``urls`` that works into ``dest`` and check out ``revision``
-    (a branch, tag, full ref or commit; None: the remote's default branch)."""
+    (a branch, tag, full ref or commit; None: the remote's default branch).
+
+    Fetches like a project (:func:`fetch`: URL checks, no prompts, time-outs, proxies)."""
     if revision is not None:
         check_revision(revision)
+    set_timeouts(timeout)
     failures: list[str] = []
     for url in urls:
         if dest.exists():
             shutil.rmtree(dest)
         try:
             check_url(url)
-            repo = pygit2.clone_repository(url, str(dest))
+            repo = init(dest)
+            repo.remotes.create("origin", url)
+            default = fetch(repo, url, _MANIFEST_REFSPECS, prune=True, default_branch=True)
         except (pygit2.GitError, ValueError, KeyError, GitError) as e:
             failures.append(_fetch_error(url, e))
             continue
+        if default is not None and default.startswith("refs/heads/"):
+            tracking = f"refs/remotes/origin/{default.removeprefix('refs/heads/')}"
+            if tracking in repo.references:  # what a clone records as the remote's default branch
+                repo.references.create("refs/remotes/origin/HEAD", tracking, force=True)
         sha = _checkout_revision(repo, revision, url)
         return ManifestCheckout(url=url, sha=sha, failures=tuple(failures))
     if dest.exists():
@@ -225,20 +239,22 @@ def manifest_repo_local_work(path: Path) -> str | None:
     return f"{path}: HEAD {str(head)[:12]} has commits that no remote branch or tag has"
 
 
-_MANIFEST_REFSPECS = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
-
-
-def update_manifest_repo(path: Path, urls: Sequence[str], revision: str | None) -> ManifestCheckout:
+def update_manifest_repo(
+    path: Path, urls: Sequence[str], revision: str | None, *, timeout: float = 60.0
+) -> ManifestCheckout:
     """Fetch the manifest repository (first URL that works) and move it to ``revision``, unless
-    local work would be lost (then ``action`` is ``skipped`` and the checkout is left alone)."""
+    local work would be lost (then ``action`` is ``skipped`` and the checkout is left alone).
+
+    Fetches like a project (:func:`fetch`: URL checks, no prompts, time-outs, proxies)."""
+    if revision is not None:
+        check_revision(revision)
+    set_timeouts(timeout)
     repo = open_repo(path)
     failures: list[str] = []
     used: str | None = None
     for url in urls:
         try:
-            check_url(url)
-            remote = repo.remotes.create_anonymous(url)
-            remote.fetch(refspecs=_MANIFEST_REFSPECS, prune=pygit2.enums.FetchPrune.PRUNE)
+            fetch(repo, url, _MANIFEST_REFSPECS, prune=True)
         except (pygit2.GitError, ValueError, KeyError, GitError) as e:
             failures.append(_fetch_error(url, e))
             continue
@@ -413,33 +429,60 @@ def fetch(
     depth: int = 0,
     progress: Progress | None = None,
     follow_tags: bool = True,
-) -> None:
+    prune: bool = False,
+    default_branch: bool = False,
+) -> str | None:
     """Fetch ``refspecs`` from ``url`` (no configured remote is used or changed). With
-    ``follow_tags``, tags pointing into the fetched history come along (git's auto-following).
+    ``follow_tags``, tags pointing into the fetched history come along (git's auto-following);
+    with ``prune``, local refs the refspecs map to and the remote no longer has are deleted.
+
+    With ``default_branch``, returns the remote's default branch (the ref its HEAD names, e.g.
+    ``refs/heads/main``) when the source tells it; else None.
 
     Raises GitError with one line: what failed, without the project (the caller adds it).
     """
     check_url(url)
     source = local_source(url)
     if source is not None:
-        if _local_refs_current(repo, source, refspecs) or _copy_from_local(repo, source, refspecs):
-            return
+        if not prune and (_local_refs_current(repo, source, refspecs) or _copy_from_local(repo, source, refspecs)):
+            return _local_head(source) if default_branch else None
         url = str(source)
         depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
     remote = repo.remotes.create_anonymous(url)
     try:
         if _ffi is None:  # pragma: no cover - a pygit2 without the cffi layer this was written for
-            remote.fetch(list(refspecs), callbacks=_Callbacks(), depth=depth)
+            remote.fetch(list(refspecs), callbacks=_Callbacks(), depth=depth, prune=_PRUNE[prune])
         else:
-            _fetch_quietly(remote, refspecs, depth, progress, follow_tags)
+            _fetch_quietly(remote, refspecs, depth, progress, follow_tags, prune)
+        # The advertisement stays readable after the fetch disconnected: no second connection.
+        heads = remote.list_heads(connect=False) if default_branch else []
     except GitError:
         raise
     except (pygit2.GitError, OSError, ValueError, KeyError) as e:
         raise GitError(_one_line(e)) from None
+    return next((h.symref_target for h in heads if h.name == "HEAD" and h.symref_target), None)
+
+
+_PRUNE = {True: pygit2.enums.FetchPrune.PRUNE, False: pygit2.enums.FetchPrune.UNSPECIFIED}
+
+
+def _local_head(source: Path) -> str | None:
+    """The branch HEAD names in the local repository ``source`` (None when detached)."""
+    gitdir = git_dir(source)
+    try:
+        text = (gitdir / "HEAD").read_text() if gitdir is not None else ""
+    except OSError:
+        return None
+    return text.removeprefix("ref:").strip() if text.startswith("ref:") else None
 
 
 def _fetch_quietly(
-    remote: pygit2.Remote, refspecs: Sequence[str], depth: int, progress: Progress | None, follow_tags: bool
+    remote: pygit2.Remote,
+    refspecs: Sequence[str],
+    depth: int,
+    progress: Progress | None,
+    follow_tags: bool,
+    prune: bool = False,
 ) -> None:
     """``remote.fetch`` without the per-object progress callbacks pygit2 always installs (they take
     the GIL for every object received); credentials and certificate checks stay."""
@@ -447,6 +490,7 @@ def _fetch_quietly(
     with _git_fetch_options(_Callbacks()) as payload:
         opts = payload.fetch_options
         opts.depth = depth
+        opts.prune = _lib.GIT_FETCH_PRUNE if prune else _lib.GIT_FETCH_PRUNE_UNSPECIFIED
         opts.download_tags = _lib.GIT_REMOTE_DOWNLOAD_TAGS_AUTO if follow_tags else _lib.GIT_REMOTE_DOWNLOAD_TAGS_NONE
         opts.proxy_opts.type = _lib.GIT_PROXY_AUTO  # http(s)_proxy, no_proxy and http.proxy apply
         opts.callbacks.transfer_progress = _ffi.NULL
