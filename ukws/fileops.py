@@ -33,13 +33,14 @@ def _relative_parts(rel: str, what: str) -> tuple[str, ...]:
     return parts
 
 
-def workspace_path(root: Path, rel: str, what: str = "path") -> Path:
+def workspace_path(root: Path, rel: str, what: str = "path", *, real_root: Path | None = None) -> Path:
     """``root/rel`` after checking that it stays inside ``root`` even through symlinked folders
-    on the way (the last component itself may be a symlink: callers replace it, never follow it)."""
+    on the way (the last component itself may be a symlink: callers replace it, never follow it).
+    ``real_root`` is ``root.resolve()`` when the caller knows it already."""
     parts = _relative_parts(rel, what)
     if parts[0] == ".ukws":
         raise WorkspaceError(f"{what} {rel!r} must not point into the workspace's .ukws directory")
-    real_root = root.resolve()
+    real_root = real_root or root.resolve()
     target = root.joinpath(*parts)
     if not is_inside(target.parent.resolve(), real_root):
         raise WorkspaceError(f"{what} {rel!r} leads outside the workspace through a symlink")

@@ -519,6 +519,7 @@ def _expand(src: pygit2.Repository, refspecs: Sequence[str]) -> list[tuple[str, 
     """(local ref, value) for every ref of ``src`` that ``+src:dst`` refspecs (a trailing ``*`` on
     both sides allowed) fetch; None for refspecs this cannot handle (a bare object id)."""
     out: list[tuple[str, pygit2.Oid]] = []
+    every: list[str] | None = None  # the source's reference names, listed once
     for spec in refspecs:
         theirs, sep, ours = spec.removeprefix("+").partition(":")
         stars = theirs.count("*") + ours.count("*")
@@ -526,7 +527,8 @@ def _expand(src: pygit2.Repository, refspecs: Sequence[str]) -> list[tuple[str, 
             return None
         prefix = theirs[:-1] if stars else theirs
         if stars:
-            names = [n for n in src.references if n.startswith(prefix)]
+            every = list(src.references) if every is None else every
+            names = [n for n in every if n.startswith(prefix)]
         else:
             names = [theirs] if src.references.get(theirs) is not None else []
         for name in names:
@@ -641,6 +643,19 @@ def commit_of(repo: pygit2.Repository, spec: str) -> str | None:
         return None
 
 
+def ref_target(repo: pygit2.Repository, name: str) -> str | None:
+    """The object a reference names, symbolic references followed but nothing peeled, or None.
+    For branches and refs ukws writes itself (they name commits): no object is read."""
+    try:
+        ref = repo.references.get(name)
+        if ref is None:
+            return None
+        target = ref.resolve().target
+    except (pygit2.GitError, pygit2.InvalidSpecError, ValueError, KeyError):
+        return None
+    return str(target) if isinstance(target, pygit2.Oid) else None
+
+
 def detach(repo: pygit2.Repository, sha: str) -> None:
     """Point HEAD at ``sha`` directly, touching no file (for repositories without checkout)."""
     repo.set_head(pygit2.Oid(hex=sha))
@@ -680,14 +695,15 @@ class Head:
 
 
 def head(repo: pygit2.Repository) -> Head:
-    if repo.head_is_unborn:
+    """HEAD's commit and branch (two reference reads at most)."""
+    try:
+        target = repo.lookup_reference("HEAD").target
+        if isinstance(target, pygit2.Oid):
+            return Head(sha=str(target), branch=None)
+        sha = repo.lookup_reference(target).resolve().target
+    except (KeyError, pygit2.GitError, pygit2.InvalidSpecError):  # unborn: the branch does not exist yet
         return Head(sha=None, branch=None)
-    ref = repo.references["HEAD"]
-    branch = None
-    if not repo.head_is_detached:
-        target = ref.target
-        branch = str(target).removeprefix("refs/heads/") if isinstance(target, str) else None
-    return Head(sha=str(repo.head.target), branch=branch)
+    return Head(sha=str(sha), branch=target.removeprefix("refs/heads/"))
 
 
 def is_ancestor(repo: pygit2.Repository, ancestor: str, descendant: str) -> bool:

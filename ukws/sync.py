@@ -62,7 +62,7 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         state = syncstate.load_state(sync_dir)
         if options.fetch:
             git.set_timeouts(options.timeout)
-        ctx = Context(root=root, sync_dir=sync_dir, options=options)
+        ctx = Context(root=root, sync_dir=sync_dir, options=options, journals=syncstate.journal_keys(sync_dir))
         outcomes = _run_all(ctx, projects, manifest)
         files = state.files
         if options.checkout and not options.mirror:
@@ -83,7 +83,9 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             rel = dest_rel(p, options)
             if git.git_dir(ctx.root / rel) is not None:
                 present[rel] = syncstate.Entry(path=rel, name=p.name, mirror=options.mirror)
-        syncstate.save_state(sync_dir, syncstate.State(projects=tuple(present.values()), files=files))
+        new_state = syncstate.State(projects=tuple(present.values()), files=files)
+        if not syncstate.same_state(new_state, state):  # a no-op run writes nothing
+            syncstate.save_state(sync_dir, new_state)
     all_outcomes = (*outcomes, *removed)
     return SyncResult(outcomes=all_outcomes, ok=not any(o.action in BAD for o in all_outcomes))
 
@@ -118,33 +120,43 @@ def _run_all(ctx: Context, projects: list[Project], manifest: Manifest) -> list[
         parent[p.path] = next(
             ("/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1) if "/".join(parts[:i]) in paths), None
         )
+    children: dict[str | None, list[Project]] = {}
+    for p in projects:
+        children.setdefault(parent[p.path], []).append(p)
     results: dict[str, ProjectOutcome] = {}
     progress: dict[str, git.Progress] = {p.path: git.Progress() for p in projects}
-    waiting = list(projects)
-    running: dict[str, Project] = {}
-    stop = False
+    queued: dict[str, Project] = {}
+    stop = threading.Event()
     last: dict[str, tuple[int, int, int]] = {}
     workers = max(1, min(jobs, len(projects) or 1))
     todo: queue.SimpleQueue[Project | None] = queue.SimpleQueue()
-    finished: queue.SimpleQueue[tuple[Project, ProjectOutcome]] = queue.SimpleQueue()
+    finished: queue.SimpleQueue[tuple[Project, ProjectOutcome | None]] = queue.SimpleQueue()
 
     def worker() -> None:
         while (p := todo.get()) is not None:
-            finished.put((p, _guarded(ctx, p, progress[p.path])))
+            if stop.is_set():
+                finished.put((p, None))
+                continue
+            outcome = _guarded(ctx, p, progress[p.path])
+            if options.fail_fast and outcome.action in BAD:
+                stop.set()  # here, not in the main thread: no worker may start another project first
+            finished.put((p, outcome))
 
-    # Daemon threads: an interrupted sync returns at once; a transfer still running dies with the
-    # process, and the next sync repairs what it left (see docs/sync.md).
+    def enqueue(ps: list[Project]) -> None:
+        for p in ps:
+            queued[p.path] = p
+            todo.put(p)
+
+    # Every project that can start is queued at once (the workers take them in manifest order); a
+    # nested project is queued when the one containing it is done. Daemon threads: an interrupted
+    # sync returns at once; a transfer still running dies with the process, and the next sync
+    # repairs what it left (see docs/sync.md).
     threads = [threading.Thread(target=worker, name=f"ukws-sync-{i}", daemon=True) for i in range(workers)]
+    enqueue(children.get(None, []))
     for t in threads:
         t.start()
     try:
-        while waiting or running:
-            if not stop:
-                ready = [p for p in waiting if parent[p.path] is None or parent[p.path] in results]
-                for p in ready[: max(0, workers - len(running))]:
-                    waiting.remove(p)
-                    running[p.path] = p
-                    todo.put(p)
+        while queued:
             try:
                 done = [finished.get(timeout=0.1)]
                 while not finished.empty():
@@ -152,19 +164,17 @@ def _run_all(ctx: Context, projects: list[Project], manifest: Manifest) -> list[
             except queue.Empty:
                 done = []
             for p, outcome in done:
-                del running[p.path]
-                results[p.path] = outcome
-                if options.fail_fast and outcome.action in BAD:
-                    stop = True
-                _report(options, p, "done", progress[p.path], outcome)
-            if stop and not running:
-                for p in waiting:
+                del queued[p.path]
+                if outcome is None:  # not started: --fail-fast stopped the run
                     results[p.path] = outcome_of(
                         p, Action.SKIPPED, f"{p.name} ({p.path}): not synced: stopped after a failure (--fail-fast)"
                     )
-                waiting = []
+                else:
+                    results[p.path] = outcome
+                    _report(options, p, "done", progress[p.path], outcome)
+                enqueue(children.get(p.path, []))
             if options.progress is not None:
-                for p in running.values():
+                for p in queued.values():
                     now = progress[p.path].sample()
                     if now != last.get(p.path) and now[1]:
                         last[p.path] = now
@@ -215,8 +225,8 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
     urls = tuple(options.urls(p)) if options.urls is not None else (p.fetch_url,)
     for url in urls:
         git.check_url(url)
-    dest = workspace_path(ctx.root, dest_rel(p, options), "project path")
-    if not is_inside(dest.resolve(), ctx.root.resolve()):  # the path itself is a symlink
+    dest = workspace_path(ctx.root, dest_rel(p, options), "project path", real_root=ctx.real_root)
+    if dest.is_symlink() and not is_inside(dest.resolve(), ctx.real_root):  # the path itself is a symlink
         raise WorkspaceError(f"project path {p.path!r} leads outside the workspace through a symlink")
     fetcher = _Fetcher(
         p=p,
@@ -230,8 +240,8 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
     if gitdir is None:
         return _noted(_clone(ctx, p, rev, dest, fetcher), p, fetcher.notes)
     journal = syncstate.Journal(ctx.sync_dir, p.path)
-    repo = git.open_repo(dest)
-    note = worktree.repair(ctx, repo, journal, gitdir)
+    repo = git.open_repo(gitdir)
+    note = worktree.repair(ctx, repo, journal, gitdir) if journal.key in ctx.journals else ""
     notes = [note] if note else []
     if options.mirror:
         fetcher.journal = journal
@@ -322,8 +332,9 @@ def _resolve_local(repo: git.Repository, rev: str, p: Project) -> str | None:
     remote = remote_name(p)
     if git.is_sha(rev):
         return git.commit_of(repo, rev)
+    # Branches name commits: their target is read without loading the object; tags are peeled.
     if rev.startswith("refs/heads/"):
-        return git.commit_of(repo, f"refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}") or git.commit_of(
+        return git.ref_target(repo, f"refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}") or git.ref_target(
             repo, rev
         )
     if rev.startswith("refs/tags/"):
@@ -331,9 +342,9 @@ def _resolve_local(repo: git.Repository, rev: str, p: Project) -> str | None:
     if rev.startswith("refs/"):
         return git.commit_of(repo, f"refs/ukws/fetched/{rev.removeprefix('refs/')}")
     return (
-        git.commit_of(repo, f"refs/remotes/{remote}/{rev}")
+        git.ref_target(repo, f"refs/remotes/{remote}/{rev}")
         or git.commit_of(repo, f"refs/tags/{rev}")
-        or git.commit_of(repo, f"refs/heads/{rev}")
+        or git.ref_target(repo, f"refs/heads/{rev}")
     )
 
 
@@ -352,8 +363,10 @@ def _resolve(
         and repo.references.get(f"refs/tags/{rev}") is not None
         and repo.references.get(f"refs/remotes/{remote}/{rev}") is None
     )
-    before = _resolve_local(repo, rev, p)
     refresh = fetch.allowed and not fetch.checkout
+    if git.is_sha(rev) and not refresh and git.head(repo).sha == rev:
+        return rev, False  # checked out already: present, and no object needs reading
+    before = _resolve_local(repo, rev, p)
     if (git.is_sha(rev) or is_tag) and before is not None and not refresh:
         return before, False
     if not fetch.allowed:

@@ -119,6 +119,13 @@ class Context:
     root: Path
     sync_dir: Path
     options: SyncOptions
+    real_root: Path = field(init=False)
+    """``root`` with symlinks resolved, once per run."""
+    journals: frozenset[str] = frozenset()
+    """Journal entries present when the run started (the projects a killed sync was writing to)."""
+
+    def __post_init__(self) -> None:
+        self.real_root = self.root.resolve()
 
 
 def dest_rel(p: Project, options: SyncOptions) -> str:

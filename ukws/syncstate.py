@@ -118,6 +118,13 @@ def load_state(sync_dir: Path) -> State:
     return State(projects=projects, files=files)
 
 
+def same_state(a: State, b: State) -> bool:
+    """Whether two states hold the same entries, in whatever order."""
+    return sorted(a.projects, key=lambda e: e.path) == sorted(b.projects, key=lambda e: e.path) and sorted(
+        a.files, key=lambda f: f.dest
+    ) == sorted(b.files, key=lambda f: f.dest)
+
+
 def save_state(sync_dir: Path, state: State) -> None:
     data = {
         "version": STATE_VERSION,
@@ -133,12 +140,22 @@ def save_state(sync_dir: Path, state: State) -> None:
     atomic_write(sync_dir / "state.json", (json.dumps(data, indent=1) + "\n").encode())
 
 
+def journal_keys(sync_dir: Path) -> frozenset[str]:
+    """The keys of the journal entries present (one folder listing instead of a read per project)."""
+    try:
+        names = os.listdir(sync_dir / "journal")
+    except OSError:
+        return frozenset()
+    return frozenset(n.removesuffix(".json") for n in names if n.endswith(".json"))
+
+
 class Journal:
     """Marks a project's repository as being written to. Present at start-up, it means a sync was
     killed half-way through that project: the repair reads what was in progress."""
 
     def __init__(self, sync_dir: Path, path: str) -> None:
-        self.file = sync_dir / "journal" / f"{key(path)}.json"
+        self.key = key(path)
+        self.file = sync_dir / "journal" / f"{self.key}.json"
         self.path = path
         self.written = False
         """Whether this run wrote (or found) the entry: :meth:`clear` has nothing to do otherwise."""

@@ -51,7 +51,7 @@ def update(
 ) -> ProjectOutcome:
     """Move the working tree to ``target`` without losing anything (see docs/sync.md)."""
     head = git.head(repo)
-    synced = git.commit_of(repo, SYNCED_REF)
+    synced = git.ref_target(repo, SYNCED_REF)
     if head.sha == target:
         if synced != target:
             git.set_ref(repo, SYNCED_REF, target)
