@@ -45,7 +45,11 @@ __all__ = [
     "sync",
 ]
 
-DEFAULT_JOBS = 8
+DEFAULT_JOBS = 4
+"""Projects at once unless ``-j`` or the manifest's ``sync-j`` say otherwise. More connections than
+this at once overflow the listen queue of ``git daemon`` (it accepts 5 pending connections): the
+connections dropped are retried by the kernel only after a second. A no-op is bound by the
+interpreter, a cold sync by checkouts on the machine's cores: more jobs gain nothing there."""
 
 
 def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOptions) -> SyncResult:

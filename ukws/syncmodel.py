@@ -63,7 +63,7 @@ class ProgressEvent:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncOptions:
     jobs: int = 0
-    """Projects handled at once; 0: the manifest's ``sync-j``, else 8."""
+    """Projects handled at once; 0: the manifest's ``sync-j``, else 4."""
     fetch: bool = True
     """False for ``--local-only``: no network access at all."""
     checkout: bool = True

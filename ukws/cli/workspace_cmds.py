@@ -270,7 +270,7 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
 
 def sync_cmd(
     projects: ProjectsArg = None,
-    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 8).")] = 0,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
     network_only: Annotated[
         bool, typer.Option("-n", "--network-only", help="Fetch only; leave working trees alone.")
     ] = False,
