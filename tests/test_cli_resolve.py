@@ -52,19 +52,9 @@ def workspace(tmp_path: Path, upstream: Path, core: str = 'x-version="&lt;0.14"'
     manifest.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<manifest>\n{body}\n</manifest>\n')
     r = ukws(tmp_path, "init", "-m", str(manifest), "ws")
     assert r.exit_code == 0, r.stderr
-    r = ukws(tmp_path / "ws", "sync")
+    r = ukws(tmp_path / "ws", "sync")  # brings every release tag and branch: resolution reads them locally
     assert r.exit_code == 0, r.stderr
-    _all_refs(tmp_path / "ws")
     return tmp_path / "ws"
-
-
-def _all_refs(ws: Path) -> None:
-    """Every release tag and branch in each checkout, as ``repo sync`` fetches them by default
-    (resolution reads the local repositories only)."""
-    for path in NAMES:
-        repo = pygit2.Repository(str(ws / path))
-        remote = repo.remotes[0]
-        remote.fetch(["+refs/tags/*:refs/tags/*", f"+refs/heads/*:refs/remotes/{remote.name}/*"])
 
 
 def head(path: Path) -> str:
