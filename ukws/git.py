@@ -490,6 +490,7 @@ def _fetch_quietly(
     with _git_fetch_options(_Callbacks()) as payload:
         opts = payload.fetch_options
         opts.depth = depth
+        opts.update_fetchhead = 0  # nothing reads FETCH_HEAD: a no-op fetch then writes no file
         opts.prune = _lib.GIT_FETCH_PRUNE if prune else _lib.GIT_FETCH_PRUNE_UNSPECIFIED
         opts.download_tags = _lib.GIT_REMOTE_DOWNLOAD_TAGS_AUTO if follow_tags else _lib.GIT_REMOTE_DOWNLOAD_TAGS_NONE
         opts.proxy_opts.type = _lib.GIT_PROXY_AUTO  # http(s)_proxy, no_proxy and http.proxy apply
