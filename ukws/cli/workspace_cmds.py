@@ -272,7 +272,10 @@ def sync_cmd(
     projects: ProjectsArg = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
     network_only: Annotated[
-        bool, typer.Option("-n", "--network-only", help="Fetch only; leave working trees alone.")
+        bool,
+        typer.Option(
+            "-n", "--network-only", help="Fetch every branch and tag, pinned projects too; leave working trees alone."
+        ),
     ] = False,
     local_only: Annotated[
         bool, typer.Option("-l", "--local-only", help="No network: check out what was fetched before.")
