@@ -16,7 +16,6 @@ from importlib import resources
 from typing import Any
 
 from lxml import etree
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ukws.errors import Location, Problem
 from ukws.manifest.model import (
@@ -54,6 +53,9 @@ def _validate(el: etree._Element, file: str, problems: list[Problem]) -> bool:
 
 
 def check_specifier(value: str) -> str | None:
+    # packaging is imported here, not at start-up: most manifests carry no specifier.
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         SpecifierSet(value)
     except InvalidSpecifier:
