@@ -935,13 +935,9 @@ def branch_commit(repo: pygit2.Repository, name: str) -> str | None:
         if ref.startswith("refs/remotes/") and ref.split("/", 3)[-1] == name and ref.count("/") >= 3
     )
     for refname in candidates:
-        ref = repo.references.get(refname)
-        if ref is None:
-            continue
-        try:
-            return str(ref.peel(pygit2.Commit).id)
-        except (pygit2.InvalidSpecError, ValueError, KeyError):
-            continue
+        found = commit_of(repo, refname)
+        if found is not None:
+            return found
     return None
 
 
@@ -958,7 +954,7 @@ def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
     """The commit a manifest revision names in ``repo``: a full SHA the repository holds,
     ``refs/tags/X``, ``refs/heads/X`` (or its remote-tracking branch), any other full ref, or a
     bare name (a branch of that name first, then a tag, as repo reads it). None when it names nothing."""
-    if len(revision) in (40, 64) and all(c in "0123456789abcdef" for c in revision):
+    if is_sha(revision):
         return revision if has_commit(repo, revision) else None
     if revision.startswith("refs/heads/"):
         return branch_commit(repo, revision.removeprefix("refs/heads/"))
@@ -969,11 +965,7 @@ def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
             return found
         names.append(f"refs/tags/{revision}")
     for name in names:
-        ref = repo.references.get(name)
-        if ref is None:
-            continue
-        try:
-            return str(ref.peel(pygit2.Commit).id)
-        except (pygit2.InvalidSpecError, ValueError, KeyError):
-            return None
+        found = commit_of(repo, name)
+        if found is not None:
+            return found
     return None
