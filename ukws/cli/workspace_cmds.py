@@ -530,10 +530,22 @@ def info_cmd(as_json: JsonOpt = False) -> None:
     out(f"lock:            {info.lock or 'none'}\n")
 
 
+def fetch_cmd(
+    projects: ProjectsArg = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The network stage alone: fetch every branch and tag of every project (same as sync -n)."""
+    sync_cmd(projects=projects, jobs=jobs, network_only=True, local_only=False, fail_fast=fail_fast, rebase=False,
+             prune=False, as_json=as_json)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.command("init")(init_cmd)
     app.command("sync")(sync_cmd)
+    app.command("fetch")(fetch_cmd)
     app.command("status")(status_cmd)
     app.command("diff")(diff_cmd)
     app.command("forall")(forall_cmd)
