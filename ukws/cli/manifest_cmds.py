@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from ukws.cli import common
+from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
     from ukws.listing import ProjectRow
@@ -22,7 +23,6 @@ ManifestOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Option("-m", "--manifest", help="A manifest file, or the name of a shipped manifest.", metavar="FILE"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 GroupsOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("-g", "--groups", help="Group selectors, e.g. 'default,-notdefault'.", metavar="GROUPS"),

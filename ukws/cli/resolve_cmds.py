@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from ukws.cli import common
+from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
     from ukws.manifest.model import Manifest
@@ -32,7 +33,6 @@ LockOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--lock", help="The lock file (default: the workspace's .ukws/lock.xml).", metavar="FILE"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

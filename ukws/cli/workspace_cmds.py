@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ukws.cli import common
+from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
     from ukws.git import ManifestCheckout
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from ukws.sync import ProgressEvent, ProjectOutcome, SyncResult
     from ukws.workspace import Workspace
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 ProjectsArg = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Argument(help="Project names or paths (default: every selected project).", metavar="PROJECT..."),
