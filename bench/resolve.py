@@ -37,7 +37,7 @@ from timing import timed
 
 from ukws.errors import ResolveError
 from ukws.manifest import load
-from ukws.resolve import Candidate, Constraint, MemorySource, Origin, Problem, resolve
+from ukws.resolve.solver import Candidate, Constraint, MemorySource, Origin, Problem, resolve
 
 OUT = Path(__file__).resolve().parent / "out" / "resolve"
 SIG = pygit2.Signature("bench", "bench@ukws.invalid", 1_704_067_200, 0)
@@ -213,7 +213,7 @@ def main() -> None:
     print(f"in memory  {n} projects x {t} tags: {pure * 1000:7.1f} ms  (core {core}; target <= 1000 ms)")
 
     from ukws.lock import render
-    from ukws.resolution import resolve_workspace
+    from ukws.resolve.plan import resolve_workspace
 
     build_start = time.perf_counter()
     build_repos(OUT / "repos", n, t)

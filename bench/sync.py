@@ -173,7 +173,8 @@ def in_process(ws: Path, *args: str) -> float:
 def measure(ws: Path, args: Sequence[str]) -> None:
     """Print the seconds the CLI's sync takes after its imports (``-j N`` and ``-l`` understood)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ukws import sync, workspace
+    from ukws import workspace
+    from ukws.sync import engine as sync
 
     jobs = int(args[args.index("-j") + 1]) if "-j" in args else 0
     local = "-l" in args

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.servers import serve_git_daemon
 from ukws.manifest.model import Manifest, Project
-from ukws.sync import SyncOptions, sync
+from ukws.sync.engine import SyncOptions, sync
 
 
 def make_repos(base: Path, count: int, commits: int) -> list[Path]:

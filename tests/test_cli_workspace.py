@@ -213,7 +213,7 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
     from rich.console import Console
 
     from ukws.cli.workspace_cmds import SyncView, summary_lines
-    from ukws.sync import Action, ProgressEvent, ProjectOutcome, SyncResult
+    from ukws.sync.engine import Action, ProgressEvent, ProjectOutcome, SyncResult
 
     cloned = ProjectOutcome(name="a", path="libs/a", action=Action.CLONED, sha="1" * 40)
     same = ProjectOutcome(name="b", path="libs/b", action=Action.UNCHANGED, sha="2" * 40)

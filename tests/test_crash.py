@@ -26,7 +26,7 @@ DRIVER = """
 import json, sys
 from pathlib import Path
 from ukws.manifest.model import CopyFile, LinkFile, Manifest, Project
-from ukws.sync import SyncOptions, sync
+from ukws.sync.engine import SyncOptions, sync
 
 spec = json.loads(Path(sys.argv[1]).read_text())
 projects = tuple(

@@ -8,11 +8,11 @@ import subprocess
 
 import pytest
 
-from ukws.discovery import Edge
 from ukws.errors import Location
-from ukws.graph import build_graph, render_dot, render_json, render_text
+from ukws.kconfig.discovery import Edge
 from ukws.manifest.model import Role
-from ukws.resolution import Build, Pin, WorkspaceResolution
+from ukws.resolve.graph import build_graph, render_dot, render_json, render_text
+from ukws.resolve.plan import Build, Pin, WorkspaceResolution
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

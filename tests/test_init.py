@@ -14,7 +14,7 @@ from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
 from ukws import workspace
 from ukws.errors import GitError, ManifestError, UsageError, WorkspaceError
-from ukws.rewrite import parse_rule
+from ukws.sync.rewrite import parse_rule
 from ukws.workspace import InitRequest, SourceKind
 
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ukws.discovery import defconfig_symbols, discover
 from ukws.errors import Location
-from ukws.kconfig import (
+from ukws.kconfig.discovery import defconfig_symbols, discover
+from ukws.kconfig.parse import (
     ProjectKconfig,
     Source,
     load_project,

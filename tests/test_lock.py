@@ -11,7 +11,7 @@ from tests.resolveutil import World, manifest_xml, shared_world
 from ukws.errors import WorkspaceError
 from ukws.lock import Lock, read_lock, render, write_lock
 from ukws.manifest import Manifest, load
-from ukws.resolution import resolve_workspace
+from ukws.resolve.plan import resolve_workspace
 
 APP = 'revision="refs/tags/RELEASE-0.13.0"'
 

@@ -14,7 +14,7 @@ from tests.manifestutil import write_manifest
 from tests.resolveutil import World, copy_world, manifest_xml, shared_world
 from ukws.errors import ResolveError
 from ukws.manifest import load
-from ukws.resolution import WorkspaceResolution, resolve_workspace
+from ukws.resolve.plan import WorkspaceResolution, resolve_workspace
 
 APP = 'revision="refs/tags/RELEASE-0.13.0"'
 C_PIN = 'revision="refs/tags/RELEASE-0.12.0"'
@@ -219,7 +219,7 @@ def test_role_less_projects_are_pinned_to_their_revision(
 
 
 def test_metadata_is_read_lazily(run: Runner) -> None:
-    from ukws.candidates import GitSource, SourceProject
+    from ukws.resolve.sources import GitSource, SourceProject
 
     source = GitSource(
         root=run.root,
@@ -283,7 +283,7 @@ def test_patch_created_config_uk_and_defconfig_take_part_in_discovery(run: Runne
 
 
 def test_why_explains_constraints_ties_and_role_less_pins(run: Runner) -> None:
-    from ukws.resolution import why
+    from ukws.resolve.plan import why
 
     body = manifest_xml(
         app=APP,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ukws.metadata import parse_kraftfile, parse_ukws_toml
+from ukws.resolve.metadata import parse_kraftfile, parse_ukws_toml
 
 
 def test_ukws_toml_requires_with_lines() -> None:

@@ -13,7 +13,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ukws.errors import ResolveError
-from ukws.resolve import Candidate, Constraint, MemorySource, Origin, Problem, ResolutionConflict, resolve
+from ukws.resolve.solver import Candidate, Constraint, MemorySource, Origin, Problem, ResolutionConflict, resolve
 
 ORIGIN = Origin(kind="manifest", file="m.xml", line=1)
 

@@ -11,7 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ukws.errors import ResolveError
-from ukws.resolve import (
+from ukws.resolve.solver import (
     Candidate,
     Constraint,
     MemorySource,

@@ -8,7 +8,7 @@ import pygit2
 
 from tests.gitutil import commit, file_url, head_sha, make_manifest, make_project, upstream
 from ukws.status import project_diff, project_status
-from ukws.sync import SyncOptions, sync
+from ukws.sync.engine import SyncOptions, sync
 
 
 def test_status_and_diff(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.gitutil import commit, file_url, head_sha, make_manifest, make_project, tag, upstream
 from ukws.manifest.model import CopyFile, LinkFile, Manifest
-from ukws.sync import Action, SyncOptions, SyncResult, sync
+from ukws.sync.engine import Action, SyncOptions, SyncResult, sync
 
 
 def run(root: Path, manifest: Manifest, **options: Any) -> SyncResult:
@@ -325,7 +325,7 @@ def test_mirror_and_reference(remotes: Path, tmp_path: Path) -> None:
 
 def test_second_sync_in_same_workspace_is_refused(remotes: Path, ws: Path) -> None:
     from ukws.errors import WorkspaceError
-    from ukws.syncstate import workspace_lock
+    from ukws.sync.journal import workspace_lock
 
     with workspace_lock(ws / ".ukws" / "sync"), pytest.raises(WorkspaceError, match="another ukws sync"):
         run(ws, manifest_for(remotes, "alpha"))

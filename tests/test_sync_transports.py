@@ -16,7 +16,7 @@ import pytest
 from tests.gitutil import commit, head_sha, make_manifest, make_project, tag, upstream
 from tests.servers import GitServer
 from ukws.manifest.model import Manifest
-from ukws.sync import Action, ProgressEvent, SyncOptions, SyncResult, sync
+from ukws.sync.engine import Action, ProgressEvent, SyncOptions, SyncResult, sync
 
 
 def run(root: Path, manifest: Manifest, **options: Any) -> SyncResult:

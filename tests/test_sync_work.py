@@ -11,7 +11,7 @@ import pytest
 
 from tests.gitutil import commit, file_url, make_manifest, make_project, upstream
 from ukws.manifest.model import Manifest
-from ukws.sync import Action, SyncOptions, SyncResult, sync
+from ukws.sync.engine import Action, SyncOptions, SyncResult, sync
 
 
 def run(root: Path, manifest: Manifest, **options: Any) -> SyncResult:

@@ -6,7 +6,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from ukws.versions import (
+from ukws.resolve.versions import (
     TagPatternError,
     check_pattern,
     classify_revision,

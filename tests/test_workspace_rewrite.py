@@ -8,7 +8,7 @@ import pytest
 
 from ukws.errors import UsageError
 from ukws.manifest.model import Project
-from ukws.rewrite import Rewrite, RuleOrigin, UrlRewriter, candidates, parse_rule
+from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, candidates, parse_rule
 
 
 def _rules(*texts: str) -> tuple[Rewrite, ...]:

@@ -23,10 +23,10 @@ from lxml import etree
 from ukws.errors import WorkspaceError
 from ukws.manifest.model import Manifest
 from ukws.manifest.write import to_element, write
-from ukws.versions import is_sha
+from ukws.resolve.versions import is_sha
 
 if TYPE_CHECKING:
-    from ukws.resolution import WorkspaceResolution
+    from ukws.resolve.plan import WorkspaceResolution
 
 LOCK_ELEMENT = "x-lock"
 BUILD_ELEMENT = "x-build"

@@ -18,7 +18,7 @@ from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
     from ukws.manifest.model import Manifest
-    from ukws.resolution import LockResult, Why
+    from ukws.resolve.plan import LockResult, Why
 
 ManifestOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -101,7 +101,7 @@ def resolve_cmd(
     names = tuple(projects or ())
 
     def work() -> LockResult | Why:
-        from ukws import resolution
+        from ukws.resolve import plan as resolution
 
         if names and not update:
             raise UsageError("projects are named only with --update (ukws resolve --update PROJECT...)")
@@ -119,7 +119,7 @@ def resolve_cmd(
         return result
 
     out = common.run(work)
-    from ukws.resolution import LockResult
+    from ukws.resolve.plan import LockResult
 
     if isinstance(out, LockResult):
         _render_lock(out, as_json=as_json, dry_run=dry_run)
@@ -184,7 +184,8 @@ def graph_cmd(
     def work() -> str:
         if fmt not in ("text", "dot", "json"):
             raise UsageError(f"--format {fmt}: expected text, dot or json")
-        from ukws import graph, resolution
+        from ukws.resolve import graph
+        from ukws.resolve import plan as resolution
 
         t = _target(manifest, lock)
         result = resolution.resolve_and_lock(

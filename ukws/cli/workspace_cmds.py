@@ -19,9 +19,9 @@ from ukws.cli import common
 from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
-    from ukws.git import ManifestCheckout
-    from ukws.rewrite import Rewrite
-    from ukws.sync import ProgressEvent, ProjectOutcome, SyncResult
+    from ukws.git.repo import ManifestCheckout
+    from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
+    from ukws.sync.rewrite import Rewrite
     from ukws.workspace import Workspace
 
 ProjectsArg = Annotated[
@@ -110,7 +110,7 @@ def init_cmd(
     """Create a workspace, or switch the one you are in to another manifest."""
     from ukws import workspace
     from ukws.errors import UsageError
-    from ukws.rewrite import parse_rule
+    from ukws.sync.rewrite import parse_rule
 
     def go() -> workspace.InitResult:
         if rewrite and no_rewrites:
@@ -288,8 +288,9 @@ def sync_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
-    from ukws import sync, workspace
+    from ukws import workspace
     from ukws.errors import UsageError
+    from ukws.sync import engine as sync
 
     started = time.monotonic()
 
@@ -450,8 +451,9 @@ def forall_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a shell command in every synced project, with UKWS_* and REPO_* variables set."""
-    from ukws import forall, git, workspace
+    from ukws import forall, workspace
     from ukws.errors import UsageError
+    from ukws.git import repo as git
 
     def report(run: forall.ForallRun) -> None:
         if as_json:

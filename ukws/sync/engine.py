@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ukws import git, syncfiles, syncstate, worktree
 from ukws.errors import GitError, UkwsError, UsageError, WorkspaceError
 from ukws.fileops import is_inside, workspace_path
+from ukws.git import repo as git
 from ukws.manifest.model import Manifest, Project
-from ukws.syncmodel import (
+from ukws.sync import files as syncfiles
+from ukws.sync import journal as syncstate
+from ukws.sync import worktree
+from ukws.sync.model import (
     BAD,
     RECOVERY_PREFIX,
     SYNCED_REF,

@@ -20,15 +20,15 @@ from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
-from ukws import git
-from ukws.candidates import GitSource, SourceProject
-from ukws.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
 from ukws.errors import Location, ResolveError
-from ukws.kconfig import ProjectKconfig, load_project
+from ukws.git import repo as git
+from ukws.kconfig.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
+from ukws.kconfig.parse import ProjectKconfig, load_project
 from ukws.lock import Lock
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
-from ukws.resolve import Candidate, Constraint, Origin, Problem, resolve
-from ukws.versions import is_sha
+from ukws.resolve.solver import Candidate, Constraint, Origin, Problem, resolve
+from ukws.resolve.sources import GitSource, SourceProject
+from ukws.resolve.versions import is_sha
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from ukws import git
 from ukws.errors import ResolveError
-from ukws.metadata import KRAFTFILES, METADATA_FILE, Metadata, parse_kraftfile, parse_ukws_toml
-from ukws.resolve import Candidate, Constraint, Origin
-from ukws.versions import parse_request, tag_version
+from ukws.git import repo as git
+from ukws.resolve.metadata import KRAFTFILES, METADATA_FILE, Metadata, parse_kraftfile, parse_ukws_toml
+from ukws.resolve.solver import Candidate, Constraint, Origin
+from ukws.resolve.versions import parse_request, tag_version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

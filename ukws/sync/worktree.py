@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ukws import git, syncstate
 from ukws.fileops import is_inside
+from ukws.git import repo as git
 from ukws.manifest.model import Project
-from ukws.syncmodel import RECOVERY_PREFIX, SYNCED_REF, Action, Context, ProjectOutcome, Skip, outcome_of, remote_name
+from ukws.sync import journal as syncstate
+from ukws.sync.model import RECOVERY_PREFIX, SYNCED_REF, Action, Context, ProjectOutcome, Skip, outcome_of, remote_name
 
 
 def repair(ctx: Context, repo: git.Repository, journal: syncstate.Journal, gitdir: Path) -> str:

@@ -1,8 +1,8 @@
 """The values of ``ukws sync``: options, per-project outcomes, progress events, the result.
 
-Shared by :mod:`ukws.sync` (scheduling, fetching, cloning), :mod:`ukws.worktree` (moving a working
-tree without losing work) and :mod:`ukws.syncfiles` (copy/link files, projects that left the
-manifest). :mod:`ukws.sync` re-exports the public names.
+Shared by :mod:`ukws.sync.engine` (scheduling, fetching, cloning), :mod:`ukws.sync.worktree` (moving a working
+tree without losing work) and :mod:`ukws.sync.files` (copy/link files, projects that left the
+manifest). :mod:`ukws.sync.engine` re-exports the public names.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Unikraft states dependencies between libraries only in Kconfig (``select``, ``de
 text); every symbol and every reference keeps its file and line. Constructs it does not know are
 noted and skipped, never fatal. :func:`load_project` parses a project's files through a reader
 function (the caller reads git objects), following ``source`` lines that stay inside the project.
-:mod:`ukws.discovery` finds, from these, the libraries an application needs.
+:mod:`ukws.kconfig.discovery` finds, from these, the libraries an application needs.
 """
 
 from __future__ import annotations

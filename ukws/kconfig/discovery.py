@@ -3,7 +3,7 @@
 Unikraft states dependencies between libraries only in Kconfig (``select``, ``depends on``), and a
 selected library's folder must already be on ``L=``. :func:`discover` follows the references of the
 application and of every enabled library symbol across the projects' parsed ``Config.uk`` files
-(:mod:`ukws.kconfig`), reports symbols no project defines, and orders the libraries found.
+(:mod:`ukws.kconfig.parse`), reports symbols no project defines, and orders the libraries found.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ukws.errors import Location, ResolveError
-from ukws.kconfig import ProjectKconfig, Symbol
+from ukws.kconfig.parse import ProjectKconfig, Symbol
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ukws.resolution import WorkspaceResolution
+from ukws.resolve.plan import WorkspaceResolution
 
 _ROLE_ORDER = {"application": 0, "library": 1, "core": 2}
 
