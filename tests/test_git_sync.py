@@ -10,8 +10,8 @@ import pygit2
 import pytest
 
 from tests.gitutil import commit, file_url, head_sha, make_manifest, make_project, upstream
+from ukws import git
 from ukws.errors import GitError
-from ukws.git import repo as git
 from ukws.sync import journal as syncstate
 from ukws.sync.engine import Action, SyncOptions, sync
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.gitutil import commit, init_repo, tag
-from ukws.git import repo as git
+from ukws import git
 
 
 def test_tags_are_peeled_and_blobs_read_without_checkout(tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ import pytest
 from tests.gitutil import file_url
 from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
-from ukws import workspace
+from ukws import git, workspace
 from ukws.errors import GitError, UsageError, WorkspaceError
-from ukws.git import repo as git
 from ukws.sync.rewrite import RuleOrigin, parse_rule
 from ukws.workspace import Config, InitRequest, ManifestSource, SourceKind
 

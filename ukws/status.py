@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ukws import git
 from ukws.errors import UkwsError
-from ukws.git import repo as git
 from ukws.manifest.model import Manifest, Project
 from ukws.sync.model import remote_name
 

@@ -34,7 +34,7 @@ from ukws.manifest.model import Manifest
 from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
 
 if TYPE_CHECKING:
-    from ukws.git.repo import ManifestCheckout
+    from ukws.git import ManifestCheckout
     from ukws.sync.engine import ProgressEvent, SyncOptions
 
 DOT = ".ukws"
@@ -468,7 +468,7 @@ def init(
         rewrites=request.rewrites if request.rewrites is not None else base.rewrites,
     )
     if (dot / MANIFESTS_DIR / ".git").exists():
-        from ukws.git import repo as git
+        from ukws import git
 
         blocked = git.manifest_repo_local_work(dot / MANIFESTS_DIR)
         if blocked is not None:
@@ -483,7 +483,7 @@ def init(
     failures: tuple[str, ...] = ()
     try:
         if source.kind is SourceKind.REPO:
-            from ukws.git import repo as git
+            from ukws import git
 
             assert source.url is not None
             urls = UrlRewriter(rules=(*config.rewrites, *user_rules)).candidates(source.url)
@@ -570,9 +570,9 @@ class WorkspaceInfo:
 
 
 def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> WorkspaceInfo:
+    from ukws import git
     from ukws import manifest as loader
     from ukws.errors import UkwsError
-    from ukws.git import repo as git
 
     head = git.manifest_repo_head(ws.manifests_dir) if ws.is_repo else None
     selected = total = 0
@@ -626,8 +626,8 @@ def update_manifest(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Mani
     """Fetch the manifest repository of a ``-u`` workspace and move it to its revision (None for
     other workspaces). A fetch that fails is returned with action ``failed``, not raised: sync then
     follows the manifest as it was."""
+    from ukws import git
     from ukws.errors import GitError
-    from ukws.git import repo as git
 
     source = ws.config.manifest
     if source.kind is not SourceKind.REPO or source.url is None:

@@ -19,7 +19,7 @@ from ukws.cli import common
 from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
-    from ukws.git.repo import ManifestCheckout
+    from ukws.git import ManifestCheckout
     from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
     from ukws.sync.rewrite import Rewrite
     from ukws.workspace import Workspace
@@ -451,9 +451,8 @@ def forall_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a shell command in every synced project, with UKWS_* and REPO_* variables set."""
-    from ukws import forall, workspace
+    from ukws import forall, git, workspace
     from ukws.errors import UsageError
-    from ukws.git import repo as git
 
     def report(run: forall.ForallRun) -> None:
         if as_json:

@@ -1,0 +1,126 @@
+"""All git access of ukws, through pygit2: no module outside this package imports pygit2, and ukws never
+runs ``git``.
+
+- :mod:`ukws.git.repo`: open, refs, objects, tags, blobs, work state;
+- :mod:`ukws.git.fetch`: URL checks, transports, progress, fetches and object seeding;
+- :mod:`ukws.git.checkout`: checkout, conflicts, interrupted-checkout repair, replay;
+- :mod:`ukws.git.manifest_repo`: the manifest repository's clone and update.
+
+Callers write ``from ukws import git`` and ``git.fetch(...)``: this module re-exports the public names.
+"""
+
+from __future__ import annotations
+
+from ukws.git.checkout import (
+    CheckoutConflict,
+    RebaseConflict,
+    checkout,
+    finish_interrupted_checkout,
+    remove_stale_locks,
+    replay,
+)
+from ukws.git.fetch import (
+    Progress,
+    add_alternate,
+    check_revision,
+    check_url,
+    fetch,
+    fetch_error,
+    local_source,
+    refs_current,
+    seed_objects,
+    set_timeouts,
+)
+from ukws.git.manifest_repo import (
+    ManifestCheckout,
+    clone_manifest_repo,
+    manifest_repo_head,
+    manifest_repo_local_work,
+    update_manifest_repo,
+)
+from ukws.git.repo import (
+    Head,
+    Repository,
+    Tag,
+    WorkState,
+    ahead_behind,
+    branch_commit,
+    checked_out_commit,
+    commit_of,
+    delete_ref,
+    detach,
+    diff_patch,
+    ensure_remote,
+    git_dir,
+    has_commit,
+    has_stash,
+    head,
+    init,
+    is_ancestor,
+    is_sha,
+    list_files,
+    list_tags,
+    local_branches,
+    one_line,
+    open_repo,
+    read_blob,
+    ref_target,
+    refs_under,
+    revision_commit,
+    set_ref,
+    work_state,
+)
+
+__all__ = [
+    "CheckoutConflict",
+    "Head",
+    "ManifestCheckout",
+    "Progress",
+    "RebaseConflict",
+    "Repository",
+    "Tag",
+    "WorkState",
+    "add_alternate",
+    "ahead_behind",
+    "branch_commit",
+    "check_revision",
+    "check_url",
+    "checked_out_commit",
+    "checkout",
+    "clone_manifest_repo",
+    "commit_of",
+    "delete_ref",
+    "detach",
+    "diff_patch",
+    "ensure_remote",
+    "fetch",
+    "fetch_error",
+    "finish_interrupted_checkout",
+    "git_dir",
+    "has_commit",
+    "has_stash",
+    "head",
+    "init",
+    "is_ancestor",
+    "is_sha",
+    "list_files",
+    "list_tags",
+    "local_branches",
+    "local_source",
+    "manifest_repo_head",
+    "manifest_repo_local_work",
+    "one_line",
+    "open_repo",
+    "read_blob",
+    "ref_target",
+    "refs_current",
+    "refs_under",
+    "remove_stale_locks",
+    "replay",
+    "revision_commit",
+    "seed_objects",
+    "set_ref",
+    "set_timeouts",
+    "update_manifest_repo",
+    "work_state",
+]

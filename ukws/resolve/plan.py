@@ -20,8 +20,8 @@ from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
+from ukws import git
 from ukws.errors import Location, ResolveError
-from ukws.git import repo as git
 from ukws.kconfig.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
 from ukws.kconfig.parse import ProjectKconfig, load_project
 from ukws.lock import Lock

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ukws import git
 from ukws.errors import ResolveError
-from ukws.git import repo as git
 from ukws.resolve.metadata import KRAFTFILES, METADATA_FILE, Metadata, parse_kraftfile, parse_ukws_toml
 from ukws.resolve.solver import Candidate, Constraint, Origin
 from ukws.resolve.versions import parse_request, tag_version

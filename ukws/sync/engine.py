@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ukws import git
 from ukws.errors import GitError, UkwsError, UsageError, WorkspaceError
 from ukws.fileops import is_inside, workspace_path
-from ukws.git import repo as git
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import files as syncfiles
 from ukws.sync import journal as syncstate

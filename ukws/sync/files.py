@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from ukws import git
 from ukws.errors import UkwsError, WorkspaceError
 from ukws.fileops import copy_file, link_file, placed_digest, workspace_path
-from ukws.git import repo as git
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import journal as syncstate
 from ukws.sync.model import BAD, RECOVERY_PREFIX, SYNCED_REF, Action, Context, ProjectOutcome, dest_rel

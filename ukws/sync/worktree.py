@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ukws import git
 from ukws.fileops import is_inside
-from ukws.git import repo as git
 from ukws.manifest.model import Project
 from ukws.sync import journal as syncstate
 from ukws.sync.model import RECOVERY_PREFIX, SYNCED_REF, Action, Context, ProjectOutcome, Skip, outcome_of, remote_name
