@@ -222,7 +222,7 @@ def main() -> None:
 
     def over_git() -> object:
         result = resolve_workspace(root=OUT / "repos", manifest=manifest)
-        return render(manifest, result)
+        return render(manifest, result.lock())
 
     first = resolve_workspace(root=OUT / "repos", manifest=manifest)
     git_time = timed(over_git, args.repeat)

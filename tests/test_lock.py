@@ -30,10 +30,10 @@ def test_lock_round_trip_is_canonical_atomic_and_a_manifest(world: World, tmp_pa
     m = manifest(tmp_path)
     res = resolve_workspace(root=root, manifest=m)
     path = tmp_path / "state" / "lock.xml"
-    assert write_lock(path, m, res) is True
-    assert write_lock(path, m, res) is False
+    assert write_lock(path, m, res.lock()) is True
+    assert write_lock(path, m, res.lock()) is False
     assert [p.name for p in path.parent.iterdir()] == ["lock.xml"]
-    assert path.read_bytes() == render(m, resolve_workspace(root=root, manifest=m))
+    assert path.read_bytes() == render(m, resolve_workspace(root=root, manifest=m).lock())
 
     lock = read_lock(path)
     assert lock.pins["unikraft"] == shas["unikraft"]["0.13.1"]
@@ -56,7 +56,7 @@ def test_lock_is_kept_until_updated(world: World, tmp_path: Path) -> None:
     root, shas = world
     path = tmp_path / "lock.xml"
     old = manifest(tmp_path)
-    write_lock(path, old, resolve_workspace(root=root, manifest=old))
+    write_lock(path, old, resolve_workspace(root=root, manifest=old).lock())
     lock = read_lock(path)
     freed = manifest(tmp_path / "freed", core='x-version="&gt;=0.12"')
 

@@ -16,17 +16,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from ukws.errors import WorkspaceError
 from ukws.manifest.model import Manifest
+from ukws.manifest.revision import is_sha
 from ukws.manifest.write import to_element, write
-from ukws.resolve.versions import is_sha
-
-if TYPE_CHECKING:
-    from ukws.resolve.plan import WorkspaceResolution
 
 LOCK_ELEMENT = "x-lock"
 BUILD_ELEMENT = "x-build"
@@ -81,24 +77,24 @@ def manifest_digest(manifest: Manifest) -> str:
     return hashlib.sha256(write(manifest)).hexdigest()
 
 
-def render(manifest: Manifest, resolution: WorkspaceResolution) -> bytes:
-    """The lock file's bytes for ``resolution`` of ``manifest``."""
-    pins = {p.path: p for p in resolution.pins}
+def render(manifest: Manifest, lock: Lock) -> bytes:
+    """The lock file's bytes: ``manifest`` with every project pinned as ``lock`` says."""
+    pins = {p.path: p for p in lock.projects}
     projects = []
     for p in manifest.projects:
         pin = pins[p.path]
-        upstream = pin.upstream if pin.upstream != pin.commit else p.upstream
+        upstream = pin.upstream if pin.upstream is not None else p.upstream
         version = f"=={pin.version}" if pin.version is not None else None
-        projects.append(dataclasses.replace(p, revision=pin.commit, upstream=upstream, version=version))
+        projects.append(dataclasses.replace(p, revision=pin.revision, upstream=upstream, version=version))
     locked = dataclasses.replace(manifest, projects=tuple(projects))
     root = to_element(locked)
     mark = etree.Element(LOCK_ELEMENT)
     mark.set("manifest-sha256", manifest_digest(manifest))
     root.insert(_after_header(root), mark)
-    for b in resolution.builds:
+    for b in lock.builds:
         el = etree.SubElement(root, BUILD_ELEMENT)
         el.set("app", b.app)
-        el.set("libraries", " ".join(b.paths))
+        el.set("libraries", " ".join(b.libraries))
     etree.indent(root, space="  ")
     body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
@@ -113,9 +109,9 @@ def _after_header(root: etree._Element) -> int:
     return index
 
 
-def write_lock(path: Path, manifest: Manifest, resolution: WorkspaceResolution) -> bool:
+def write_lock(path: Path, manifest: Manifest, lock: Lock) -> bool:
     """Write the lock atomically. Returns False when the file already had these exact bytes."""
-    data = render(manifest, resolution)
+    data = render(manifest, lock)
     if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from ukws import git
 from ukws.errors import Location, ResolveError
 from ukws.kconfig.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
 from ukws.kconfig.parse import ProjectKconfig, load_project
-from ukws.lock import Lock
+from ukws.lock import Lock, LockedBuild, LockedProject
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
 from ukws.resolve.solver import Candidate, Constraint, Origin, Problem, resolve
 from ukws.resolve.sources import GitSource, SourceProject
@@ -84,6 +84,22 @@ class WorkspaceResolution:
             if p.name == name or p.path == name:
                 return p
         raise KeyError(name)
+
+    def lock(self) -> Lock:
+        """The pins and builds as the lock records them."""
+        return Lock(
+            projects=tuple(
+                LockedProject(
+                    name=p.name,
+                    path=p.path,
+                    revision=p.commit,
+                    upstream=p.upstream if p.upstream != p.commit else None,
+                    version=p.version,
+                )
+                for p in self.pins
+            ),
+            builds=tuple(LockedBuild(app=b.app, libraries=b.paths) for b in self.builds),
+        )
 
 
 def _explicit(manifest: Manifest, p: Project) -> bool:
@@ -496,7 +512,7 @@ def resolve_and_lock(
 
     lock = read_lock(lock_path) if lock_path is not None and lock_path.is_file() else None
     res = resolve_workspace(root=root, manifest=manifest, lock=lock, update=update, update_all=update_all)
-    written = write_lock(lock_path, manifest, res) if write and lock_path is not None else False
+    written = write_lock(lock_path, manifest, res.lock()) if write and lock_path is not None else False
     return LockResult(resolution=res, lock_path=lock_path, written=written)
 
 
