@@ -212,7 +212,7 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
 
     from rich.console import Console
 
-    from ukws.cli.workspace_cmds import SyncView, summary_lines
+    from ukws.cli.sync import SyncView, summary_lines
     from ukws.sync.engine import Action, ProgressEvent, ProjectOutcome, SyncResult
 
     cloned = ProjectOutcome(name="a", path="libs/a", action=Action.CLONED, sha="1" * 40)

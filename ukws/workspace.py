@@ -610,6 +610,13 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
 # -- lock ----------------------------------------------------------------------------------------
 
 
+def checked_out(ws: Workspace, manifest: Manifest) -> dict[str, str | None]:
+    """Project path -> the commit its working tree has checked out (None: not synced)."""
+    from ukws import git
+
+    return {p.path: git.checked_out_commit(ws.root / p.path) for p in manifest.projects}
+
+
 def read_pins(ws: Workspace) -> dict[str, str]:
     """Project path -> commit, from the lock; empty when the workspace has no lock."""
     if not ws.lock_path.is_file():

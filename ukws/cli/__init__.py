@@ -52,11 +52,14 @@ def _global(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
-    from ukws.cli import manifest_cmds, resolve_cmds, workspace_cmds
+    from ukws.cli import forall, init, manifest, resolve, status, sync
 
-    manifest_cmds.register(app)
-    workspace_cmds.register(app)
-    resolve_cmds.register(app)
+    init.register(app)
+    sync.register(app)
+    status.register(app)
+    forall.register(app)
+    resolve.register(app)
+    manifest.register(app)
 
 
 _register()

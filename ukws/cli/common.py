@@ -14,12 +14,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
 
+if TYPE_CHECKING:
+    from ukws.manifest.model import Manifest
+    from ukws.sync.rewrite import Rewrite
+    from ukws.workspace import Workspace
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 """The ``--json`` option every listing or reporting command takes."""
+
+ProjectsArg = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Argument(help="Project names or paths (default: every selected project).", metavar="PROJECT..."),
+]
+"""The project names or paths that workspace commands narrow themselves to."""
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -113,3 +124,40 @@ def resolve_dir(path: Path | None) -> Path:
 
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "") not in ("", "0", "false", "no")
+
+
+def user_rules() -> tuple[Rewrite, ...]:
+    """The user-level URL rewrite rules (``~/.config/ukws/config.json``)."""
+    from ukws import workspace
+
+    return workspace.read_user_rewrites(workspace.user_config_path(os.environ))
+
+
+def find_workspace() -> Workspace:
+    """The workspace around the current folder (or the one ``-C`` names)."""
+    from ukws import workspace
+
+    return workspace.find_workspace(STATE.cwd)
+
+
+def fancy_output() -> bool:
+    """A live display only on a terminal, outside CI, and unless ``-q``."""
+    if STATE.verbosity < 0 or env_flag("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty()
+
+
+def only(manifest: Manifest, projects: list[str] | None) -> Manifest:
+    """The manifest restricted to the named projects (names or paths)."""
+    if not projects:
+        return manifest
+    from dataclasses import replace
+
+    from ukws.errors import UsageError
+
+    wanted = set(projects)
+    known = {p.name for p in manifest.projects} | {p.path for p in manifest.projects}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise UsageError(f"no project named {unknown[0]!r} in the workspace's manifest (see 'ukws list')")
+    return replace(manifest, projects=tuple(p for p in manifest.projects if p.name in wanted or p.path in wanted))

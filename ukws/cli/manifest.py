@@ -1,4 +1,4 @@
-"""Commands that only read manifests: ``manifest``, ``manifest validate``, ``list``.
+"""``ukws manifest`` and ``ukws manifest validate``: show and check manifests.
 
 They work on a manifest given with ``-m FILE`` (a path or the name of a shipped manifest) and,
 without ``-m``, on the manifest of the workspace around the current directory.
@@ -16,13 +16,15 @@ from ukws.cli import common
 from ukws.cli.common import JsonOpt
 
 if TYPE_CHECKING:
-    from ukws.listing import ProjectRow
     from ukws.manifest.model import Manifest
+
 
 ManifestOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
     typer.Option("-m", "--manifest", help="A manifest file, or the name of a shipped manifest.", metavar="FILE"),
 ]
+
+
 GroupsOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("-g", "--groups", help="Group selectors, e.g. 'default,-notdefault'.", metavar="GROUPS"),
@@ -38,8 +40,9 @@ def load_manifest(name: str | None) -> Manifest:
     if name is not None:
         path = find_manifest(name, common.STATE.cwd)
         if path is None:
-            raise UsageError(f"-m {name}: no such file, and no shipped manifest of that name "
-                             f"(shipped: {', '.join(shipped_names())})")
+            raise UsageError(
+                f"-m {name}: no such file, and no shipped manifest of that name (shipped: {', '.join(shipped_names())})"
+            )
         given = Path(name)
         from_cwd = (given if given.is_absolute() else common.STATE.cwd / given).is_file()
         return load(path, display=name if from_cwd else str(path))
@@ -105,48 +108,6 @@ def manifest_validate(
         raise typer.Exit(common.EXIT_FAILURE)
 
 
-def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
-    from ukws.listing import list_projects, with_state
-
-    if manifest is not None:
-        return list_projects(load_manifest(manifest), groups)
-    from ukws import status, workspace
-
-    ws = workspace.find_workspace(common.STATE.cwd)
-    m = workspace.load_workspace_manifest(ws, groups=groups)
-    rows = list_projects(m, "all")
-    state = {s.path: (s.synced, s.at_pin)
-             for s in status.project_status(root=ws.root, manifest=m, pins=workspace.read_pins(ws))}
-    return with_state(rows, state)
-
-
-def list_cmd(
-    manifest: ManifestOpt = None,
-    groups: GroupsOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """List the projects: path, name, revision, URL, role, groups, and in a workspace their state."""
-    rows = common.run(lambda: _list_rows(manifest, groups))
-    if as_json:
-        common.emit_json(rows)
-        return
-    sys.stdout.write(render_rows(rows))
-
-
-def render_rows(rows: tuple[ProjectRow, ...]) -> str:
-    """Aligned columns; the state column only inside a workspace."""
-    def state(r: ProjectRow) -> str:
-        if r.synced is None:
-            return ""
-        return "at pin" if r.at_pin else ("moved" if r.synced else "not synced")
-
-    table = [(r.path, r.name, r.revision, state(r), r.url, r.role or "", ",".join(r.groups)) for r in rows]
-    widths = [max((len(row[i]) for row in table), default=0) for i in range(len(table[0]) if table else 0)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True) if w).rstrip() for row in table]
-    return "".join(line + "\n" for line in lines)
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.add_typer(manifest_app, name="manifest")
-    app.command("list")(list_cmd)

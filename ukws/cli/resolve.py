@@ -44,7 +44,7 @@ class _Target:
 
 
 def _target(manifest: str | None, lock: Path | None) -> _Target:
-    from ukws.cli.manifest_cmds import load_manifest
+    from ukws.cli.manifest import load_manifest
 
     m = load_manifest(manifest)
     if manifest is not None:

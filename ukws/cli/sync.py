@@ -1,0 +1,235 @@
+"""``ukws sync`` and ``ukws fetch``: the network stage and the checkout, with live progress on a terminal.
+
+Reports go to stderr as plain lines, or as a live rich display on a terminal; ``--json`` prints the
+result on stdout instead.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ukws.cli import common
+from ukws.cli.common import JsonOpt, ProjectsArg, fancy_output, find_workspace, user_rules
+
+if TYPE_CHECKING:
+    from ukws.git import ManifestCheckout
+    from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
+
+
+class SyncView:
+    """Renders sync progress: a rich overall bar with the projects in flight, or plain lines."""
+
+    def __init__(self, total: int, *, fancy: bool, console: Any = None) -> None:
+        self.total = total
+        self.fancy = fancy
+        self.console = console
+        self.done = 0
+        self._progress: Any = None
+        self._overall: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> SyncView:
+        if self.fancy:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console or Console(stderr=True),
+                transient=True,
+            )
+            self._progress.start()
+            self._overall = self._progress.add_task("sync", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if event.phase == "done" and event.outcome is not None:
+            self.done += 1
+            self._finished(event.outcome)
+            return
+        if self._progress is None:
+            return
+        task = self._tasks.get(event.path)
+        total = event.total_objects or None
+        if task is None:
+            self._tasks[event.path] = self._progress.add_task(f"  {event.path}", total=total)
+        else:
+            self._progress.update(task, total=total, completed=event.received_objects)
+
+    def _finished(self, outcome: ProjectOutcome) -> None:
+        line = outcome_line(outcome)
+        show = outcome.action != "unchanged" or bool(outcome.message) or common.STATE.verbosity > 0
+        if self._progress is not None:
+            task = self._tasks.pop(outcome.path, None)
+            if task is not None:
+                self._progress.remove_task(task)
+            self._progress.advance(self._overall)
+            if show and common.STATE.verbosity >= 0:
+                self._progress.console.print(line, markup=False, highlight=False)
+        elif show:
+            common.info(line)
+
+
+def _label(o: ProjectOutcome) -> str:
+    return f"{o.name} ({o.path})"
+
+
+def _detail(o: ProjectOutcome) -> str:
+    """The outcome's message without the ``NAME (PATH):`` each of its parts starts with (the
+    line already names the project)."""
+    label = f"{_label(o)}: "
+    return "; ".join(part.removeprefix(label) for part in o.message.split("; " + label)) if o.message else ""
+
+
+def outcome_line(o: ProjectOutcome) -> str:
+    """``updated   NAME (PATH) SHA: message``."""
+    sha = f" {o.sha[:12]}" if o.sha else ""
+    detail = _detail(o)
+    return f"{o.action:<9} {_label(o)}{sha}{': ' + detail if detail else ''}"
+
+
+SUMMARY_LIMIT = 20
+
+
+"""Projects needing attention listed in the summary (all of them with ``-v``), to keep it to one screen."""
+
+
+def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMARY_LIMIT) -> list[str]:
+    """The closing summary: counts per action, then the projects that need attention."""
+    counts: dict[str, int] = {}
+    for o in result.outcomes:
+        counts[str(o.action)] = counts.get(str(o.action), 0) + 1
+    order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
+    parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
+    lines = [f"sync: {len(result.outcomes)} projects in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
+    attention: list[str] = []
+    for o in result.outcomes:
+        if o.action in ("skipped", "failed"):
+            attention.append(f"  {o.action} {_label(o)}: {_detail(o)}")
+        if o.recovery_ref:
+            attention.append(f"  {_label(o)}: earlier commits kept at {o.recovery_ref}")
+    if limit is not None and len(attention) > limit:
+        more = len(attention) - limit
+        attention = [*attention[:limit], f"  ... and {more} more (ukws -v sync lists them all)"]
+    return lines + attention
+
+
+def sync_cmd(
+    projects: ProjectsArg = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
+    network_only: Annotated[
+        bool,
+        typer.Option(
+            "-n", "--network-only", help="Fetch every branch and tag, pinned projects too; leave working trees alone."
+        ),
+    ] = False,
+    local_only: Annotated[
+        bool, typer.Option("-l", "--local-only", help="No network: check out what was fetched before.")
+    ] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    rebase: Annotated[bool, typer.Option("--rebase", help="Rebase local commits on a branch onto the update.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete projects the manifest dropped (only when they hold no work).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Clone, fetch and check out the workspace's projects; never loses local work."""
+    from ukws import workspace
+    from ukws.errors import UsageError
+    from ukws.sync import engine as sync
+
+    started = time.monotonic()
+
+    def go() -> tuple[ManifestCheckout | None, SyncResult]:
+        if network_only and local_only:
+            raise UsageError("-n/--network-only and -l/--local-only cannot be combined")
+        if jobs < 0:
+            raise UsageError(f"-j {jobs}: must be 0 or more")
+        ws = find_workspace()
+        user = user_rules()
+        manifest_update = None if local_only else workspace.update_manifest(ws, user)
+        if manifest_update is not None and not as_json:
+            _report_manifest_update(manifest_update)
+        manifest = workspace.load_workspace_manifest(ws)
+        if not as_json:
+            from ukws.manifest.unsupported import unsupported_features
+
+            for note in unsupported_features(manifest):
+                common.info(f"ukws: note: {note}")
+        count = len(projects) if projects else len(manifest.projects)
+        with SyncView(count, fancy=fancy_output() and not as_json) as view:
+            options = workspace.sync_options(
+                ws,
+                user,
+                jobs=jobs,
+                fetch=not local_only,
+                checkout=not network_only,
+                fail_fast=fail_fast,
+                rebase=rebase,
+                prune=prune,
+                only=tuple(projects or ()),
+                progress=None if as_json else view,
+            )
+            result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
+        return manifest_update, result
+
+    manifest_update, result = common.run(go)
+    manifest_ok = manifest_update is None or manifest_update.action != "failed"
+    if as_json:
+        common.emit_json({"manifest": manifest_update, "ok": result.ok and manifest_ok, "outcomes": result.outcomes})
+    else:
+        limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
+        for line in summary_lines(result, time.monotonic() - started, limit):
+            common.info(line)
+        if not manifest_ok:
+            common.info(
+                "  the manifest repository could not be fetched (see above); projects follow the manifest as it was"
+            )
+    if not (result.ok and manifest_ok):
+        raise typer.Exit(common.EXIT_FAILURE)
+
+
+def _report_manifest_update(update: ManifestCheckout) -> None:
+    for failure in update.failures:
+        common.info(f"warning: manifest repository: {failure}; trying the next URL")
+    if update.failures:
+        common.info(f"manifest repository fetched from {update.url}")
+    if update.action == "updated":
+        common.info(f"manifest repository updated to {update.sha[:12]}")
+    elif update.action in ("skipped", "failed"):
+        common.info(f"warning: manifest repository not updated: {update.message}")
+
+
+def fetch_cmd(
+    projects: ProjectsArg = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The network stage alone: fetch every branch and tag of every project (same as sync -n)."""
+    sync_cmd(
+        projects=projects,
+        jobs=jobs,
+        network_only=True,
+        local_only=False,
+        fail_fast=fail_fast,
+        rebase=False,
+        prune=False,
+        as_json=as_json,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    app.command("sync")(sync_cmd)
+    app.command("fetch")(fetch_cmd)
