@@ -12,14 +12,15 @@ import pytest
 from tests.gitutil import file_url
 from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
-from ukws import workspace
+from ukws import workspace, workspace_init
 from ukws.errors import GitError, ManifestError, UsageError, WorkspaceError
 from ukws.sync.rewrite import parse_rule
-from ukws.workspace import InitRequest, SourceKind
+from ukws.workspace import SourceKind
+from ukws.workspace_init import InitRequest
 
 
-def _init(root: Path, **kw: object) -> workspace.InitResult:
-    return workspace.init(root=root, request=InitRequest(**kw), cwd=root.parent)  # type: ignore[arg-type]
+def _init(root: Path, **kw: object) -> workspace_init.InitResult:
+    return workspace_init.init(root=root, request=InitRequest(**kw), cwd=root.parent)  # type: ignore[arg-type]
 
 
 def test_init_shipped_manifest(tmp_path: Path) -> None:
@@ -172,7 +173,8 @@ def test_reinit_switches_manifest_and_keeps_settings(tmp_path: Path) -> None:
     (root / ".ukws" / "lock.xml").write_text("<lock/>\n")
     (root / ".ukws" / "local_manifests" / "mine.xml").write_text("<manifest/>\n")
     (root / "sub").mkdir()
-    result = workspace.init(root=root, request=InitRequest(url=file_url(served.root / "manifest")), cwd=root / "sub")
+    request = InitRequest(url=file_url(served.root / "manifest"))
+    result = workspace_init.init(root=root, request=request, cwd=root / "sub")
     assert result.reinit and result.manifest_changed
     assert result.config.groups == "all,-notdefault"
     assert result.config.depth == 1

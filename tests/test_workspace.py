@@ -11,14 +11,15 @@ import pytest
 from tests.gitutil import file_url
 from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
-from ukws import git, workspace
+from ukws import git, workspace, workspace_init
 from ukws.errors import GitError, UsageError, WorkspaceError
 from ukws.sync.rewrite import RuleOrigin, parse_rule
-from ukws.workspace import Config, InitRequest, ManifestSource, SourceKind
+from ukws.workspace import Config, ManifestSource, SourceKind
+from ukws.workspace_init import InitRequest
 
 
 def _new(root: Path, **kw: object) -> workspace.Workspace:
-    workspace.init(root=root, request=InitRequest(**kw), cwd=root.parent)  # type: ignore[arg-type]
+    workspace_init.init(root=root, request=InitRequest(**kw), cwd=root.parent)  # type: ignore[arg-type]
     return workspace.find_workspace(root)
 
 
@@ -101,17 +102,17 @@ def test_invalid_user_config(tmp_path: Path, content: str) -> None:
 
 
 def test_shipped_manifest_names(repo_root: Path) -> None:
-    assert workspace.shipped_manifest("helloworld") == repo_root / "manifests" / "helloworld.xml"
-    assert workspace.shipped_manifest("helloworld.xml") == repo_root / "manifests" / "helloworld.xml"
-    assert workspace.shipped_manifest("default") == repo_root / "default.xml"
-    assert workspace.shipped_manifest("helloworld").name == "helloworld.xml"
+    assert workspace_init.shipped_manifest("helloworld") == repo_root / "manifests" / "helloworld.xml"
+    assert workspace_init.shipped_manifest("helloworld.xml") == repo_root / "manifests" / "helloworld.xml"
+    assert workspace_init.shipped_manifest("default") == repo_root / "default.xml"
+    assert workspace_init.shipped_manifest("helloworld").name == "helloworld.xml"
     with pytest.raises(UsageError, match="not a shipped manifest name"):
-        workspace.shipped_manifest("../pyproject")
+        workspace_init.shipped_manifest("../pyproject")
 
 
 def test_manifest_file_gone(tmp_path: Path) -> None:
     mine = tmp_path / "mine.xml"
-    mine.write_text((Path(workspace.shipped_manifest("helloworld"))).read_text())
+    mine.write_text((Path(workspace_init.shipped_manifest("helloworld"))).read_text())
     ws = _new(tmp_path / "ws", manifest=str(mine))
     mine.unlink()
     with pytest.raises(WorkspaceError, match=r"mine.xml: manifest file not found; run 'ukws init -m NAME'"):

@@ -47,9 +47,9 @@ CONFIG_VERSION = 1
 DEFAULT_REPO_MANIFEST = "default.xml"
 DEFAULT_GROUPS = "default"
 
-_STAGING = MANIFESTS_DIR + ".new"
-_OLD = MANIFESTS_DIR + ".old"
-_CONFIG_NEW = CONFIG_FILE + ".new"
+STAGING_DIR = MANIFESTS_DIR + ".new"
+OLD_DIR = MANIFESTS_DIR + ".old"
+CONFIG_NEW = CONFIG_FILE + ".new"
 
 
 class SourceKind(enum.StrEnum):
@@ -144,29 +144,8 @@ def manifest_file(manifests_dir: Path, source: ManifestSource) -> Path:
 # -- shipped manifests ---------------------------------------------------------------------------
 
 
-def shipped_manifest(name: str) -> Path:
-    """The shipped manifest called ``name`` (``helloworld``, ``helloworld.xml`` or ``default``)."""
-    from ukws import shipped
-
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise UsageError(f"-m {name}: no such manifest file, and not a shipped manifest name")
-    stem = name if name.endswith(".xml") else f"{name}.xml"
-    found = shipped.find_manifest(stem, shipped.shipped_dir())
-    if found is None:
-        known = ", ".join(n.removesuffix(".xml") for n in shipped.shipped_names())
-        raise UsageError(f"-m {name}: no such manifest file, and not a shipped manifest (shipped: {known})")
-    return found
 
 
-def _copy_shipped(dest: Path) -> None:
-    """Copy every shipped manifest (and the files next to them: patches, defconfigs) into ``dest``."""
-    from ukws import shipped
-
-    shutil.copytree(shipped.shipped_dir(), dest)
-    # In ukws's own tree default.xml sits beside manifests/ and includes manifests/NAME; in this
-    # copy the manifests sit beside it, so its includes name them directly.
-    text = shipped_manifest("default.xml").read_text(encoding="utf-8")
-    (dest / "default.xml").write_text(text.replace('name="manifests/', 'name="'), encoding="utf-8")
 
 
 # -- finding and opening -------------------------------------------------------------------------
@@ -192,17 +171,17 @@ def find_workspace(start: Path) -> Workspace:
 def open_workspace(root: Path) -> Workspace:
     """The workspace at ``root``, finishing or undoing an interrupted re-init first."""
     dot = root / DOT
-    _repair(dot)
+    repair(dot)
     config_path = dot / CONFIG_FILE
     if not config_path.is_file():
         raise WorkspaceError(f"{config_path}: missing; run 'ukws init -m NAME' in {root} again")
     return Workspace(root=root, config=read_config(config_path))
 
 
-def _repair(dot: Path) -> None:
+def repair(dot: Path) -> None:
     """Finish or undo a swap of the manifest source that was interrupted (see :func:`init`)."""
-    staging, old, manifests = dot / _STAGING, dot / _OLD, dot / MANIFESTS_DIR
-    config_new = dot / _CONFIG_NEW
+    staging, old, manifests = dot / STAGING_DIR, dot / OLD_DIR, dot / MANIFESTS_DIR
+    config_new = dot / CONFIG_NEW
     if staging.exists():
         # Interrupted before the new source was in place: undo.
         if old.exists() and not manifests.exists():
@@ -219,7 +198,7 @@ def _repair(dot: Path) -> None:
 # -- configuration -------------------------------------------------------------------------------
 
 
-def _config_json(config: Config) -> dict[str, Any]:
+def config_json(config: Config) -> dict[str, Any]:
     m = config.manifest
     return {
         "version": CONFIG_VERSION,
@@ -272,7 +251,7 @@ def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def write_config(path: Path, config: Config) -> None:
-    write_json_atomic(path, _config_json(config))
+    write_json_atomic(path, config_json(config))
 
 
 def user_config_path(environ: Mapping[str, str]) -> Path:
@@ -335,209 +314,16 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
 # -- init ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InitRequest:
-    """What ``ukws init`` was asked; None means: keep the workspace's value (or the default)."""
-
-    manifest: str | None = None
-    """``-m``: a shipped manifest name or a path (without ``url``), a file in the repository (with)."""
-    url: str | None = None
-    revision: str | None = None
-    groups: str | None = None
-    depth: int | None = None
-    reference: Path | None = None
-    mirror: bool | None = None
-    rewrites: tuple[Rewrite, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InitResult:
-    root: Path
-    manifest_file: Path
-    source: ManifestSource
-    config: Config
-    reinit: bool
-    """The workspace existed and its configuration was replaced."""
-    manifest_changed: bool
-    project_count: int
-    manifest_sha: str | None = None
-    """The manifest repository's commit (``-u``)."""
-    url_used: str | None = None
-    url_failures: tuple[str, ...] = ()
-    """Mirrors of the manifest repository that were tried first and failed."""
-    lock_set_aside: Path | None = None
-    """The previous lock, moved aside because it pinned another manifest's projects."""
 
 
-def resolve_source(
-    request: InitRequest, *, cwd: Path, previous: ManifestSource | None, manifests_dir: Path | None = None
-) -> ManifestSource:
-    """The manifest source ``request`` names (paths relative to ``cwd``).
-
-    In a workspace on a manifest repository (``previous``, cloned at ``manifests_dir``), ``-b``
-    alone picks another revision of it, and ``-m NAME`` alone another file in it when it has one.
-    """
-    if request.url is not None:
-        name = request.manifest or DEFAULT_REPO_MANIFEST
-        _check_repo_name(name)
-        return ManifestSource(kind=SourceKind.REPO, name=name, url=request.url, revision=request.revision)
-    if previous is not None and previous.kind is SourceKind.REPO:
-        in_repo = (
-            request.manifest is not None and manifests_dir is not None and _repo_has(manifests_dir, request.manifest)
-        )
-        if request.revision is not None or in_repo or request.manifest is None:
-            name = request.manifest or previous.name
-            _check_repo_name(name)
-            revision = request.revision if request.revision is not None else previous.revision
-            return ManifestSource(kind=SourceKind.REPO, name=name, url=previous.url, revision=revision)
-    if request.revision is not None:
-        raise UsageError("-b REV needs -u URL (it selects the manifest repository's revision)")
-    if request.manifest is None:
-        if previous is None:
-            raise UsageError("a new workspace needs -m NAME (a shipped manifest or a file) or -u URL")
-        return previous
-    given = Path(request.manifest).expanduser()
-    file = given if given.is_absolute() else cwd / given
-    if file.is_file():
-        return ManifestSource(kind=SourceKind.FILE, name=str(file.resolve()))
-    if file.exists():
-        raise UsageError(f"-m {request.manifest}: not a file")
-    shipped = shipped_manifest(request.manifest)
-    return ManifestSource(kind=SourceKind.SHIPPED, name=shipped.name)
 
 
-def _repo_has(manifests_dir: Path, name: str) -> bool:
-    parts = Path(name).parts
-    return bool(parts) and ".." not in parts and not Path(name).is_absolute() and (manifests_dir / name).is_file()
 
 
-def _check_repo_name(name: str) -> None:
-    parts = Path(name).parts
-    if Path(name).is_absolute() or ".." in parts or not parts:
-        raise UsageError(f"-m {name}: with -u, NAME is a file inside the manifest repository")
 
 
-def init(
-    *,
-    root: Path,
-    request: InitRequest,
-    cwd: Path,
-    user_rules: tuple[Rewrite, ...] = (),
-) -> InitResult:
-    """Create the workspace at ``root``, or switch an existing one to another manifest source.
-
-    The new manifest source is staged in ``.ukws/manifests.new/`` and must load (with the local
-    manifests) before anything of the old workspace changes. Projects are not touched: ``sync``
-    brings them in line with the new manifest.
-    """
-    root = root.resolve()
-    outer = find_root(root.parent) if root.parent != root else None
-    if outer is not None and not (root / DOT).is_dir():
-        raise WorkspaceError(f"{root}: inside the workspace at {outer}; run 'ukws init' there to switch its manifest")
-    if root.exists() and not root.is_dir():
-        raise WorkspaceError(f"{root}: not a folder")
-    dot = root / DOT
-    old: Workspace | None = open_workspace(root) if (dot / CONFIG_FILE).is_file() else None
-    if old is None and dot.is_dir():
-        _repair(dot)
-    previous = old.config if old is not None else None
-
-    source = resolve_source(
-        request, cwd=cwd, previous=previous.manifest if previous else None, manifests_dir=dot / MANIFESTS_DIR
-    )
-    mirror = request.mirror if request.mirror is not None else (previous.mirror if previous else False)
-    if previous is not None and request.mirror is not None and request.mirror != previous.mirror:
-        kind = "a mirror" if previous.mirror else "not a mirror"
-        raise WorkspaceError(f"{root}: is {kind} workspace; --mirror cannot change on re-init; init a new folder")
-    reference: str | None = previous.reference if previous else None
-    if request.reference is not None:
-        ref = request.reference if request.reference.is_absolute() else cwd / request.reference
-        if not ref.is_dir():
-            raise WorkspaceError(f"--reference {request.reference}: no such folder")
-        reference = str(ref.resolve())
-    if request.depth is not None and request.depth < 0:
-        raise UsageError(f"--depth {request.depth}: must be 0 (full history) or more")
-    depth = request.depth if request.depth is not None else (previous.depth if previous else None)
-    base = previous or Config(manifest=source)
-    config = Config(
-        manifest=source,
-        groups=request.groups if request.groups is not None else base.groups,
-        depth=depth or None,
-        mirror=mirror,
-        reference=reference,
-        rewrites=request.rewrites if request.rewrites is not None else base.rewrites,
-    )
-    if (dot / MANIFESTS_DIR / ".git").exists():
-        from ukws import git
-
-        blocked = git.manifest_repo_local_work(dot / MANIFESTS_DIR)
-        if blocked is not None:
-            raise WorkspaceError(f"{blocked}; commit and push it, or move it away, then run init again")
-
-    created = not dot.exists()
-    dot.mkdir(parents=True, exist_ok=True)
-    staging = dot / _STAGING
-    shutil.rmtree(staging, ignore_errors=True)
-    sha: str | None = None
-    url_used: str | None = None
-    failures: tuple[str, ...] = ()
-    try:
-        if source.kind is SourceKind.REPO:
-            from ukws import git
-
-            assert source.url is not None
-            urls = UrlRewriter(rules=(*config.rewrites, *user_rules)).candidates(source.url)
-            checkout = git.clone_manifest_repo(urls, staging, source.revision)
-            sha, url_used, failures = checkout.sha, checkout.url, checkout.failures
-        elif source.kind is SourceKind.SHIPPED:
-            _copy_shipped(staging)
-        else:
-            staging.mkdir()
-        manifest = load_manifest_file(
-            manifest_file(staging, source),
-            local_manifests=dot / LOCAL_MANIFESTS_DIR,
-            manifest_url=source.url,
-            display=manifest_file(dot / MANIFESTS_DIR, source),
-        )
-        from ukws import manifest as loader
-
-        selected = loader.select_groups(manifest, config.groups)
-        write_json_atomic(dot / _CONFIG_NEW, _config_json(config))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        (dot / _CONFIG_NEW).unlink(missing_ok=True)
-        if created:
-            shutil.rmtree(dot, ignore_errors=True)
-        raise
-    # The swap: each step is a rename; _repair() finishes or undoes it after a crash.
-    manifests = dot / MANIFESTS_DIR
-    if manifests.exists():
-        shutil.rmtree(dot / _OLD, ignore_errors=True)
-        manifests.rename(dot / _OLD)
-    staging.rename(manifests)
-    (dot / _CONFIG_NEW).replace(dot / CONFIG_FILE)
-    shutil.rmtree(dot / _OLD, ignore_errors=True)
-    (dot / LOCAL_MANIFESTS_DIR).mkdir(exist_ok=True)
-
-    changed = previous is None or previous.manifest != source
-    lock_aside: Path | None = None
-    lock = dot / LOCK_FILE
-    if previous is not None and previous.manifest != source and lock.exists():
-        lock_aside = dot / (LOCK_FILE + ".old")
-        lock.replace(lock_aside)
-    return InitResult(
-        root=root,
-        manifest_file=manifest_file(manifests, source),
-        source=source,
-        config=config,
-        reinit=previous is not None,
-        manifest_changed=changed,
-        project_count=len(selected.projects),
-        manifest_sha=sha,
-        url_used=url_used,
-        url_failures=failures,
-        lock_set_aside=lock_aside,
-    )
 
 
 # -- info ----------------------------------------------------------------------------------------

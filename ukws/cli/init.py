@@ -70,11 +70,11 @@ def init_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a workspace, or switch the one you are in to another manifest."""
-    from ukws import workspace
+    from ukws import workspace, workspace_init
     from ukws.errors import UsageError
     from ukws.sync.rewrite import parse_rule
 
-    def go() -> workspace.InitResult:
+    def go() -> workspace_init.InitResult:
         if rewrite and no_rewrites:
             raise UsageError("--rewrite and --no-rewrites cannot be combined")
         rules = tuple(parse_rule(r) for r in rewrite) if rewrite else (() if no_rewrites else None)
@@ -82,7 +82,7 @@ def init_cmd(
             root = common.resolve_dir(directory)
         else:
             root = workspace.find_root(common.STATE.cwd) or common.STATE.cwd
-        request = workspace.InitRequest(
+        request = workspace_init.InitRequest(
             manifest=manifest,
             url=url,
             revision=revision,
@@ -92,7 +92,7 @@ def init_cmd(
             mirror=mirror,
             rewrites=rules,
         )
-        return workspace.init(root=root, request=request, cwd=common.STATE.cwd, user_rules=user_rules())
+        return workspace_init.init(root=root, request=request, cwd=common.STATE.cwd, user_rules=user_rules())
 
     result = common.run(go)
     if as_json:
