@@ -171,7 +171,7 @@ def test_kraftfile_and_metadata_constraints_are_read_at_the_candidate(run: Runne
 def test_kconfig_discovery_three_levels_and_a_missing_provider(own_run: Runner) -> None:
     run = own_run
     repo = pygit2.Repository(str(run.root / "apps/hello"))
-    sha = commit(repo, {"Config.uk": "config APPHELLO\n\tbool\n\tselect LIBA\n\n\tselect LIBGHOST\n"})
+    sha = commit(repo, {"Config.uk": "config APPHELLO\n\tbool\n\tdefault y\n\tselect LIBA\n\tselect LIBGHOST\n"})
     tag(repo, "RELEASE-0.15.0", sha)
     res = run(manifest_xml(core='x-version="&lt;0.14"', app=APP))
     ties = {(e.source, e.target, e.target_symbol) for e in res.builds[0].edges}
@@ -181,11 +181,13 @@ def test_kconfig_discovery_three_levels_and_a_missing_provider(own_run: Runner) 
         ("lib-b", "lib-c", "LIBC"),
         ("lib-c", "unikraft", "LIBUKALLOC"),
     }
-    with pytest.raises(ResolveError) as info:
-        run(manifest_xml(core='x-version="&lt;0.14"', app='revision="refs/tags/RELEASE-0.15.0"'))
-    assert info.value.lines() == [
-        "apps/hello/Config.uk:5: app-hello needs LIBGHOST, which no project in the manifest defines",
-    ]
+    # Kconfig ignores a select of a symbol nothing defines, and the build goes on: a warning.
+    res = run(manifest_xml(core='x-version="&lt;0.14"', app='revision="refs/tags/RELEASE-0.15.0"'))
+    assert (
+        "apps/hello/Config.uk:5: app-hello selects LIBGHOST, which no project in the manifest defines; "
+        "ignored, as Kconfig does" in res.warnings
+    )
+    assert res.builds[0].libraries == ("lib-c", "lib-b", "lib-a")
 
 
 def test_missing_tag_revision_names_the_manifest_line(run: Runner) -> None:
@@ -360,4 +362,7 @@ def test_without_a_core_undefined_symbols_are_warnings(run: Runner) -> None:
     body = manifest_xml(app=APP, lib_attrs={"c": C_PIN}).replace('x-role="core" ', "")
     res = run(body)
     assert any(w.startswith("the manifest has no core project") for w in res.warnings)
-    assert "libs/c/Config.uk:3: lib-c needs LIBUKALLOC, which no project in the manifest defines" in res.warnings
+    assert (
+        "libs/c/Config.uk:3: lib-c selects LIBUKALLOC, which no project in the manifest defines; "
+        "ignored, as Kconfig does" in res.warnings
+    )

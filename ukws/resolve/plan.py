@@ -22,7 +22,8 @@ from packaging.specifiers import SpecifierSet
 
 from ukws import git
 from ukws.errors import Location, ResolveError
-from ukws.kconfig.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
+from ukws.kconfig.discovery import Discovery, Edge, Missing, discover
+from ukws.kconfig.evaluate import UserValue, read_defconfig
 from ukws.kconfig.parse import ProjectKconfig, load_project
 from ukws.lock import Lock, LockedBuild, LockedProject
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
@@ -446,21 +447,24 @@ def _builds(
             source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "", overlay=overlay
         )
         notes.extend(app_kc.notes)
-        enabled: set[str] = set()
+        defconfigs: list[dict[str, UserValue]] = []
         for target in spec.targets if spec else ():
-            if target.defconfig:
-                frag = manifest_dir / target.defconfig
-                if frag.is_file():
-                    enabled |= defconfig_symbols(frag.read_text(encoding="utf-8", errors="replace"))
+            frag = manifest_dir / target.defconfig if target.defconfig else None
+            if frag is not None and frag.is_file():
+                text = frag.read_text(encoding="utf-8", errors="replace")
+                defconfigs.append(read_defconfig(text, str(frag)))
+            else:
+                defconfigs.append({})
         found: Discovery = discover(
             app=app_kc,
             libraries=[kc(n) for n in lib_order],
             core=kc(core) if core is not None and core in chosen else None,
             stated=spec.libraries if spec else (),
-            enabled=enabled,
+            defconfigs=defconfigs,
         )
         missing.extend(found.missing)
         warnings.extend(found.warnings)
+        notes.extend(found.notes)
         if found.unused:
             warnings.append(
                 f"{p.name}: the manifest lists libraries that nothing selects: {', '.join(found.unused)}"
@@ -475,12 +479,14 @@ def _builds(
             )
         )
     if missing and core is None:
-        # Without a core project the core's own symbols look undefined too: say so, do not fail.
-        warnings.append("the manifest has no core project (x-role=\"core\"), so Kconfig symbols of the core "
-                        "cannot be told from missing ones")
-        warnings.extend(str(m) for m in missing)
-    elif missing:
-        raise MissingProvider(missing)
+        # Without a core project the core's own symbols look undefined too: say so.
+        warnings.append(
+            'the manifest has no core project (x-role="core"), so Kconfig symbols of the core '
+            "cannot be told from missing ones"
+        )
+    # Kconfig ignores a select or imply of a symbol nothing defines (lib-musl's LIBKUALLOC,
+    # lib-newlib 0.13.1's LIBUKTIME) and the build goes on: a warning, never an error.
+    warnings.extend(dict.fromkeys(str(m) for m in missing))
     return builds, warnings, notes
 
 
