@@ -165,7 +165,9 @@ def test_kraftfile_and_metadata_constraints_are_read_at_the_candidate(run: Runne
     res = run(manifest_xml(core='x-version="&gt;=0.12"', app='revision="refs/tags/RELEASE-0.14.0"'))
     why = [str(c) for c in res.constraints["lib-a"]]
     assert "lib-a >=0.13 from app-hello 0.14.0 (Kraftfile:5)" in why
-    assert any("Kraftfile:3: unikraft: stable is a kraft channel; not enforced" in w for w in res.warnings)
+    # A note for -v, not a warning: it would show on every resolve of such an application.
+    assert "app-hello 0.14.0: Kraftfile:3: unikraft: stable is a kraft channel; not enforced" in res.notes
+    assert not any("kraft channel" in w for w in res.warnings)
 
 
 def test_kconfig_discovery_three_levels_and_a_missing_provider(own_run: Runner) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ukws.errors import Location
 from ukws.kconfig.evaluate import UserValue, Values, evaluate_config
-from ukws.kconfig.expr import Expr, both, evaluate, symbols_in
+from ukws.kconfig.expr import Expr, both, evaluate, render, symbols_in
 from ukws.kconfig.parse import ProjectKconfig
 
 
@@ -38,7 +38,8 @@ class Edge:
     target_symbol: str
     loc: Location | None = None
     cond: str = ""
-    """The ``if`` condition of a conditional ``select``/``imply``, as written."""
+    """The ``if`` condition of a conditional ``select``/``imply``, as written; for ``default``,
+    the dependencies of the symbol that hold."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,7 +206,15 @@ def discover(
                 if values.on(sym.name) and sym.name not in values.selected and sym.name not in values.from_user:
                     loc = next((d.loc for d in sym.defaults if _holds(both(d.cond, sym.dep), values)), sym.loc)
                     add(
-                        Edge(source=name, target=name, symbol=sym.name, kind="default", target_symbol=sym.name, loc=loc)
+                        Edge(
+                            source=name,
+                            target=name,
+                            symbol=sym.name,
+                            kind="default",
+                            target_symbol=sym.name,
+                            loc=loc,
+                            cond=render(sym.dep) if sym.dep is not None else "",
+                        )
                     )
 
     needed_list = [n for n in lib_names if n in needed]

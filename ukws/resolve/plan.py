@@ -78,7 +78,8 @@ class WorkspaceResolution:
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    """Config.uk constructs that were skipped (shown with -v)."""
+    """Shown with -v: kraft channels not enforced, Config.uk constructs that were skipped,
+    dependencies on symbols nothing defines."""
 
     def pin(self, name: str) -> Pin:
         for p in self.pins:
@@ -305,8 +306,10 @@ def resolve_workspace(
     problem = build_problem(manifest, source, lock=lock, update=update, update_all=update_all)
     result = resolve(problem, source, max_seconds=max_seconds)
     warnings = list(result.warnings)
+    infos: list[str] = []
     for chosen in result.chosen.values():
         warnings.extend(source.notes(chosen))
+        infos.extend(source.infos(chosen))
     previous = lock.pins if lock is not None else {}
 
     pins: list[Pin] = []
@@ -325,7 +328,7 @@ def resolve_workspace(
         builds=tuple(builds),
         constraints=result.constraints,
         warnings=tuple(dict.fromkeys(warnings)),
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys([*infos, *notes])),
     )
 
 
@@ -567,8 +570,13 @@ def why(res: WorkspaceResolution, name: str) -> Why:
             if e.target != pin.name:
                 continue
             where = f" ({e.loc})" if e.loc is not None else ""
-            what = f"{e.kind} {e.target_symbol}" if e.target_symbol else e.kind
-            line = f"{e.source}: {what}{where}"
+            if e.kind == "default":
+                holds = f", and {e.cond} holds" if e.cond else ""
+                line = f"{e.source}: {e.target_symbol} is default y{where}{holds}"
+            else:
+                what = f"{e.kind} {e.target_symbol}" if e.target_symbol else e.kind
+                what += f" if {e.cond}" if e.cond else ""
+                line = f"{e.source}: {what}{where}"
             if line not in ties:
                 ties.append(line)
     return Why(project=pin.name, chosen=pin.label, commit=pin.commit, reasons=reasons, needed_by=tuple(ties))
