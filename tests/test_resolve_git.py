@@ -368,3 +368,21 @@ def test_without_a_core_undefined_symbols_are_warnings(run: Runner) -> None:
         "libs/c/Config.uk:3: lib-c selects LIBUKALLOC, which no project in the manifest defines; "
         "ignored, as Kconfig does" in res.warnings
     )
+
+
+def test_a_conflict_names_the_constraint_behind_a_lockstep_pin(run: Runner) -> None:
+    body = manifest_xml(
+        app=APP,
+        app_body='<x-requires project="unikraft" version="&lt;0.14"/>',
+        lib_attrs={"b": 'x-version="&gt;=0.14"'},
+    )
+    with pytest.raises(ResolveError) as info:
+        run(body)
+    lines = info.value.lines()
+    assert f"  lib-b >=0.14 from {run.path}:{run.line('lib-b')}, project lib-b, x-version" in lines
+    assert "  lib-b ==0.13.1 from library policy lockstep with unikraft 0.13.1" in lines
+    # ... and the root of the chain: what keeps the core below 0.14.
+    assert lines[-2:] == [
+        "  unikraft could only be 0.13.1, 0.13.0, 0.12.0, 0.4.0, because of:",
+        f"    unikraft <0.14 from {run.path}:{run.line('x-requires')}, project app-hello, x-requires",
+    ]
