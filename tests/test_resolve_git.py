@@ -386,3 +386,15 @@ def test_a_conflict_names_the_constraint_behind_a_lockstep_pin(run: Runner) -> N
         "  unikraft could only be 0.13.1, 0.13.0, 0.12.0, 0.4.0, because of:",
         f"    unikraft <0.14 from {run.path}:{run.line('x-requires')}, project app-hello, x-requires",
     ]
+
+
+def test_a_tag_pin_names_its_version_when_several_tags_share_the_commit(
+    run: Runner, shas: dict[str, dict[str, str]]
+) -> None:
+    # lib-b's RELEASE-0.13.0 and RELEASE-0.13.1 name one commit (as RELEASE-0.13.0, 0.13.1 and
+    # 0.14.0 do in lib-pthread-embedded and lib-zlib): the revision's own tag gives the version.
+    res = run(manifest_xml(app=APP, lib_attrs={"b": 'revision="refs/tags/RELEASE-0.13.0"'}))
+    pin = res.pin("lib-b")
+    assert (pin.commit, pin.version) == (shas["lib-b"]["0.13.0"], "0.13.0")
+    res = run(manifest_xml(app=APP, lib_attrs={"b": 'revision="RELEASE-0.13.1"'}))
+    assert res.pin("lib-b").version == "0.13.1"

@@ -29,7 +29,7 @@ from ukws.lock import Lock, LockedBuild, LockedProject
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
 from ukws.resolve.solver import Candidate, Constraint, Origin, Problem, resolve
 from ukws.resolve.sources import GitSource, SourceProject
-from ukws.resolve.versions import is_sha
+from ukws.resolve.versions import is_sha, tag_version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -254,7 +254,11 @@ def _revision_constraint(manifest: Manifest, p: Project, source: GitSource) -> C
             f"{loc}: project {p.name}: revision {rev} names no tag or branch in {p.path}; "
             "fix the revision or run 'ukws sync'"
         )
-    return Constraint(project=p.name, commit=commit, origin=origin)
+    # Several release tags may name one commit (RELEASE-0.13.0, 0.13.1 and 0.14.0 in
+    # lib-pthread-embedded): the revision's own tag names the version.
+    version = tag_version(tag, p.tag_pattern)
+    spec = SpecifierSet(f"=={version}") if version is not None else SpecifierSet()
+    return Constraint(project=p.name, commit=commit, specifier=spec, origin=origin)
 
 
 def resolve_workspace(

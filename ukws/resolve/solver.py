@@ -283,9 +283,11 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
         channels = {r.channel for r in reqs if r.channel is not None}
         if commits:
             for sha in sorted(commits):
-                cand = self.source.commit(identifier, sha)
-                if cand is not None:
-                    pool.append(cand)
+                # Every release at that commit (several tags may name one commit, newest first),
+                # so that a tag pin's own version (or a lockstep range) picks among them.
+                at = [c for c in self.releases(identifier) if c.commit == sha]
+                cand = self.source.commit(identifier, sha) if not at else None
+                pool.extend(at if at else [cand] if cand is not None else [])
         elif channels:
             for name in sorted(channels):
                 cand = self.source.channel(identifier, name)
