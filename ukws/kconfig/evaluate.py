@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ukws.errors import Location
-from ukws.kconfig.expr import Expr, both, evaluate
+from ukws.kconfig.expr import Expr, both, evaluate, symbols_in
 from ukws.kconfig.parse import Choice, Symbol
 
 _BOOL = frozenset({"bool", "tristate"})
@@ -149,6 +149,7 @@ def evaluate_config(symbols: Sequence[Symbol], choices: Sequence[Choice], user: 
     def promote(value: int) -> int:
         return 2 if value == 1 else value  # no modules: m counts as y
 
+    order = _dependency_order(table, merged)
     settled = False
     for _ in range(len(table) + len(merged) + 2):
         changed = False
@@ -159,7 +160,8 @@ def evaluate_config(symbols: Sequence[Symbol], choices: Sequence[Choice], user: 
             if tri.get(key) != mode:
                 tri[key] = mode
                 changed = True
-        for name, e in table.items():
+        for name in order:
+            e = table[name]
             v = promote(max((ev(p) for p in e.prompts), default=0))
             vis[name] = v
             is_bool = (e.type or "") in _BOOL
@@ -255,3 +257,46 @@ def _selection(
         if vis.get(member, 0):
             return member
     return None
+
+
+def _dependency_order(table: Mapping[str, _Sym], choices: Mapping[str, Choice]) -> list[str]:
+    """The symbols, each after the symbols its value reads where possible (a depth-first
+    post-order; members of a loop in any order), so that one pass settles a tree without loops
+    and the next pass only confirms it."""
+    reads: dict[str, list[str]] = {}
+    for name, e in table.items():
+        found: list[str] = []
+        for expr in (*e.prompts, *e.direct, *(x for d in e.defaults for x in d)):
+            found.extend(symbols_in(expr))
+        for selector, cond in (*e.selects, *e.implies):
+            found.append(selector)
+            found.extend(symbols_in(cond))
+        choice = choices.get(e.choice) if e.choice is not None else None
+        if choice is not None:
+            for member in choice.members:
+                other = table.get(member)
+                if other is not None and member != name:
+                    found.extend(s for p in other.prompts for s in symbols_in(p))
+            found.extend(symbols_in(choice.prompt_cond))
+            found.extend(symbols_in(choice.dep))
+        reads[name] = [r for r in dict.fromkeys(found) if r in table and r != name]
+    out: list[str] = []
+    state: dict[str, int] = {}  # 1: on the stack, 2: placed
+    for start in table:
+        if start in state:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            node, i = stack.pop()
+            deps = reads[node]
+            if i < len(deps):
+                stack.append((node, i + 1))
+                nxt = deps[i]
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                out.append(node)
+    return out
