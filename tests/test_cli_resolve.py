@@ -137,7 +137,7 @@ def test_graph_text_json_and_dot(tmp_path: Path, upstream: Path) -> None:
     text = ukws(ws, "graph").stdout
     assert "app-hello" in text and "-> lib-a (select: LIBA)" in text
     data = json.loads(ukws(ws, "graph", "--format", "json").stdout)
-    assert {"from": "lib-b", "to": "lib-c", "kinds": ["select"], "symbols": ["LIBC"]} in data["edges"]
+    assert {"from": "lib-b", "to": "lib-c", "kinds": ["select"], "symbols": ["LIBC"], "conditions": []} in data["edges"]
     assert data["nodes"][0]["name"] == "app-hello"
     dot = ukws(ws, "graph", "--format", "dot").stdout
     assert dot.startswith("digraph ukws {") and '"lib-a" -> "lib-b" [label="LIBB"];' in dot
@@ -160,3 +160,22 @@ def test_another_manifest_never_touches_the_workspace_lock(tmp_path: Path, upstr
     assert r.exit_code == 0, r.stderr
     assert read_lock(ws / "mine.xml").project("unikraft").version == "0.13.1"
     assert "-> lib-a (select: LIBA)" in ukws(ws, "graph", "-m", manifest).stdout
+
+
+def test_resolve_honours_the_workspace_group_selection(tmp_path: Path, upstream: Path) -> None:
+    body = manifest_xml(
+        app='revision="refs/tags/RELEASE-0.13.0"',
+        default_revision="main",
+        extra='<project name="tools" path="tools" revision="main"/>',
+    ).replace("https://example.org/unikraft/", file_url(upstream) + "/")
+    manifest = tmp_path / "uk.xml"
+    manifest.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<manifest>\n{body}\n</manifest>\n')
+    r = ukws(tmp_path, "init", "-m", str(manifest), "-g", "default,-path:tools", "ws")
+    assert r.exit_code == 0, r.stderr
+    ws = tmp_path / "ws"
+    assert ukws(ws, "sync").exit_code == 0
+    assert not (ws / "tools").exists()
+    r = ukws(ws, "resolve")
+    assert r.exit_code == 0, r.stderr
+    assert "tools" not in read_lock(ws / ".ukws" / "lock.xml").pins
+    assert ukws(ws, "graph").exit_code == 0

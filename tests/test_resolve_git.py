@@ -165,13 +165,15 @@ def test_kraftfile_and_metadata_constraints_are_read_at_the_candidate(run: Runne
     res = run(manifest_xml(core='x-version="&gt;=0.12"', app='revision="refs/tags/RELEASE-0.14.0"'))
     why = [str(c) for c in res.constraints["lib-a"]]
     assert "lib-a >=0.13 from app-hello 0.14.0 (Kraftfile:5)" in why
-    assert any("Kraftfile:3: unikraft: stable is a kraft channel; not enforced" in w for w in res.warnings)
+    # A note for -v, not a warning: it would show on every resolve of such an application.
+    assert "app-hello 0.14.0: Kraftfile:3: unikraft: stable is a kraft channel; not enforced" in res.notes
+    assert not any("kraft channel" in w for w in res.warnings)
 
 
 def test_kconfig_discovery_three_levels_and_a_missing_provider(own_run: Runner) -> None:
     run = own_run
     repo = pygit2.Repository(str(run.root / "apps/hello"))
-    sha = commit(repo, {"Config.uk": "config APPHELLO\n\tbool\n\tselect LIBA\n\n\tselect LIBGHOST\n"})
+    sha = commit(repo, {"Config.uk": "config APPHELLO\n\tbool\n\tdefault y\n\tselect LIBA\n\tselect LIBGHOST\n"})
     tag(repo, "RELEASE-0.15.0", sha)
     res = run(manifest_xml(core='x-version="&lt;0.14"', app=APP))
     ties = {(e.source, e.target, e.target_symbol) for e in res.builds[0].edges}
@@ -181,11 +183,13 @@ def test_kconfig_discovery_three_levels_and_a_missing_provider(own_run: Runner) 
         ("lib-b", "lib-c", "LIBC"),
         ("lib-c", "unikraft", "LIBUKALLOC"),
     }
-    with pytest.raises(ResolveError) as info:
-        run(manifest_xml(core='x-version="&lt;0.14"', app='revision="refs/tags/RELEASE-0.15.0"'))
-    assert info.value.lines() == [
-        "apps/hello/Config.uk:5: app-hello needs LIBGHOST, which no project in the manifest defines",
-    ]
+    # Kconfig ignores a select of a symbol nothing defines, and the build goes on: a warning.
+    res = run(manifest_xml(core='x-version="&lt;0.14"', app='revision="refs/tags/RELEASE-0.15.0"'))
+    assert (
+        "apps/hello/Config.uk:5: app-hello selects LIBGHOST, which no project in the manifest defines; "
+        "ignored, as Kconfig does" in res.warnings
+    )
+    assert res.builds[0].libraries == ("lib-c", "lib-b", "lib-a")
 
 
 def test_missing_tag_revision_names_the_manifest_line(run: Runner) -> None:
@@ -360,4 +364,37 @@ def test_without_a_core_undefined_symbols_are_warnings(run: Runner) -> None:
     body = manifest_xml(app=APP, lib_attrs={"c": C_PIN}).replace('x-role="core" ', "")
     res = run(body)
     assert any(w.startswith("the manifest has no core project") for w in res.warnings)
-    assert "libs/c/Config.uk:3: lib-c needs LIBUKALLOC, which no project in the manifest defines" in res.warnings
+    assert (
+        "libs/c/Config.uk:3: lib-c selects LIBUKALLOC, which no project in the manifest defines; "
+        "ignored, as Kconfig does" in res.warnings
+    )
+
+
+def test_a_conflict_names_the_constraint_behind_a_lockstep_pin(run: Runner) -> None:
+    body = manifest_xml(
+        app=APP,
+        app_body='<x-requires project="unikraft" version="&lt;0.14"/>',
+        lib_attrs={"b": 'x-version="&gt;=0.14"'},
+    )
+    with pytest.raises(ResolveError) as info:
+        run(body)
+    lines = info.value.lines()
+    assert f"  lib-b >=0.14 from {run.path}:{run.line('lib-b')}, project lib-b, x-version" in lines
+    assert "  lib-b ==0.13.1 from library policy lockstep with unikraft 0.13.1" in lines
+    # ... and the root of the chain: what keeps the core below 0.14.
+    assert lines[-2:] == [
+        "  unikraft could only be 0.13.1, 0.13.0, 0.12.0, 0.4.0, because of:",
+        f"    unikraft <0.14 from {run.path}:{run.line('x-requires')}, project app-hello, x-requires",
+    ]
+
+
+def test_a_tag_pin_names_its_version_when_several_tags_share_the_commit(
+    run: Runner, shas: dict[str, dict[str, str]]
+) -> None:
+    # lib-b's RELEASE-0.13.0 and RELEASE-0.13.1 name one commit (as RELEASE-0.13.0, 0.13.1 and
+    # 0.14.0 do in lib-pthread-embedded and lib-zlib): the revision's own tag gives the version.
+    res = run(manifest_xml(app=APP, lib_attrs={"b": 'revision="refs/tags/RELEASE-0.13.0"'}))
+    pin = res.pin("lib-b")
+    assert (pin.commit, pin.version) == (shas["lib-b"]["0.13.0"], "0.13.0")
+    res = run(manifest_xml(app=APP, lib_attrs={"b": 'revision="RELEASE-0.13.1"'}))
+    assert res.pin("lib-b").version == "0.13.1"

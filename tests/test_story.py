@@ -59,7 +59,8 @@ def _serve(root: Path) -> None:
     xen = init_repo(root / "xen", bare=True)
     tag(xen, "RELEASE-4.19.0", commit(xen, {
         "tools/xenstored/core.c": "int main(void) { return 0; }\n",
-        "tools/xenstored/Config.uk": 'config APPXENSTORED\n\tbool "xenstored"\n\tselect LIBPTHREAD_EMBEDDED\n',
+        "tools/xenstored/Config.uk": 'config APPXENSTORED\n\tbool "xenstored"\n\tdefault y\n'
+        "\tselect LIBPTHREAD_EMBEDDED\n",
     }, "xen 4.19.0"))
     manifest = init_repo(root / "manifest", bare=True)
     commit(manifest, {"default.xml": MANIFEST}, "manifest")

@@ -46,8 +46,8 @@ class _Target:
 def _target(manifest: str | None, lock: Path | None) -> _Target:
     from ukws.cli.manifest import load_manifest
 
-    m = load_manifest(manifest)
     if manifest is not None:
+        m = load_manifest(manifest)
         from ukws import workspace
         from ukws.errors import WorkspaceError
 
@@ -60,6 +60,8 @@ def _target(manifest: str | None, lock: Path | None) -> _Target:
         from ukws import workspace
 
         ws = workspace.find_workspace(common.STATE.cwd)
+        # The projects of the groups the workspace selected: the others are not synced.
+        m = workspace.load_workspace_manifest(ws)
         root, default_lock = ws.root, ws.lock_path
     return _Target(
         root=root, manifest=m, lock_path=common.resolve_dir(lock) if lock is not None else default_lock

@@ -1,20 +1,26 @@
 """Which external libraries an application needs, from Kconfig, and their ``L=`` order.
 
-Unikraft states dependencies between libraries only in Kconfig (``select``, ``depends on``), and a
-selected library's folder must already be on ``L=``. :func:`discover` follows the references of the
-application and of every enabled library symbol across the projects' parsed ``Config.uk`` files
-(:mod:`ukws.kconfig.parse`), reports symbols no project defines, and orders the libraries found.
+Unikraft's make builds a library when its folder is on ``L=`` and one of its symbols ends up
+enabled, and a library whose symbol is selected must be on ``L=``. :func:`discover` puts every
+library of the manifest on ``L=`` in thought, computes the configuration Kconfig would produce
+from the core's, the libraries' and the application's ``Config.uk`` files and each target's
+defconfig fragment (:mod:`ukws.kconfig.evaluate`), and keeps the libraries with an enabled symbol
+(and those the manifest states). Dropping the others changes nothing: their symbols were all off.
+It records why each library is on (``select``, ``imply``, its own ``default``, the defconfig, the
+manifest), warns about ``select``/``imply`` of symbols no project defines (Kconfig ignores them),
+and orders the libraries dependencies first.
 """
 
 from __future__ import annotations
 
 import heapq
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ukws.errors import Location, ResolveError
-from ukws.kconfig.parse import ProjectKconfig, Symbol
+from ukws.errors import Location
+from ukws.kconfig.evaluate import UserValue, Values, evaluate_config
+from ukws.kconfig.expr import Expr, both, evaluate, render, symbols_in
+from ukws.kconfig.parse import ProjectKconfig
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,22 +32,31 @@ class Edge:
     symbol: str
     """The symbol of the source project that refers (or the project name for stated libraries)."""
     kind: str
-    """``select``, ``depends``, ``imply``, ``stated`` (listed in the manifest's x-app) or
-    ``defconfig`` (enabled in a target's defconfig fragment)."""
+    """``select``, ``depends``, ``imply``, ``stated`` (listed in the manifest's x-app),
+    ``defconfig`` (enabled in a target's defconfig fragment) or ``default`` (the target's own
+    symbol is ``default y`` and its dependencies hold; source and target are the library)."""
     target_symbol: str
     loc: Location | None = None
+    cond: str = ""
+    """The ``if`` condition of a conditional ``select``/``imply``, as written; for ``default``,
+    the dependencies of the symbol that hold."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Missing:
-    """A symbol that is selected or depended on but no project defines."""
+    """A ``select``/``imply`` (that applies) of a symbol no project defines: Kconfig ignores it."""
 
     symbol: str
     project: str
+    kind: str
     loc: Location
 
     def __str__(self) -> str:
-        return f"{self.loc}: {self.project} needs {self.symbol}, which no project in the manifest defines"
+        verb = "selects" if self.kind == "select" else "implies"
+        return (
+            f"{self.loc}: {self.project} {verb} {self.symbol}, which no project in the manifest defines; "
+            "ignored, as Kconfig does"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,17 +69,9 @@ class Discovery:
     edges: tuple[Edge, ...] = ()
     missing: tuple[Missing, ...] = ()
     unused: tuple[str, ...] = ()
-    """Libraries the manifest lists that nothing selects or states."""
+    """Libraries the manifest lists that nothing enables or states."""
     warnings: tuple[str, ...] = ()
-
-
-class MissingProvider(ResolveError):
-    def __init__(self, missing: Sequence[Missing]) -> None:
-        self.missing = tuple(missing)
-        super().__init__("\n".join(str(m) for m in self.missing))
-
-    def lines(self) -> list[str]:
-        return [str(m) for m in self.missing]
+    notes: tuple[str, ...] = ()
 
 
 def discover(
@@ -73,136 +80,149 @@ def discover(
     libraries: Sequence[ProjectKconfig],
     core: ProjectKconfig | None,
     stated: Sequence[str] = (),
-    enabled: Iterable[str] = (),
+    defconfigs: Sequence[Mapping[str, UserValue]] = (),
 ) -> Discovery:
     """Find the libraries ``app`` needs.
 
-    Every ``select``/``depends on`` of the application's symbols counts (its options are what the
-    user builds); a needed library contributes the references of its enabled symbols: those
-    selected or depended on, those enabled in a defconfig (``enabled``), its top-level symbols when
-    the manifest states the library, and ``default y`` symbols whose requirements are enabled.
-    ``libraries`` is in manifest order. A symbol no project defines is reported in ``missing``.
+    ``libraries`` is in manifest order; ``defconfigs`` holds the user values of each target's
+    fragment (no targets: one configuration without user values). A library is needed when it is
+    stated or when one of its symbols is enabled in the configuration of any target. A library
+    the manifest states also has its top-level ``menuconfig`` symbols set to ``y`` (as kraft does
+    for a Kraftfile's libraries), unless the fragment sets them.
     """
+    projects = [*([core] if core else []), *libraries, app]
     owner: dict[str, str] = {}
-    defs: dict[str, list[Symbol]] = {}
     warnings: list[str] = []
-    kinds = [*([core] if core else []), *libraries, app]
-    for pk in kinds:
+    notes: list[str] = []
+    for pk in projects:
         for sym in pk.symbols:
-            defs.setdefault(sym.name, []).append(sym)
             prev = owner.setdefault(sym.name, pk.project)
             if prev != pk.project and pk is not app:
-                warnings.append(
-                    f"{sym.loc}: {sym.name} is defined by both {prev} and {pk.project}; using {prev}"
-                )
+                warnings.append(f"{sym.loc}: {sym.name} is defined by both {prev} and {pk.project}; using {prev}")
     lib_names = [lib.project for lib in libraries]
     order = {name: i for i, name in enumerate(lib_names)}
     by_name = {lib.project: lib for lib in libraries}
+    all_symbols = [s for pk in projects for s in pk.symbols]
+    all_choices = [c for pk in projects for c in pk.choices]
+    stated_here = [n for n in stated if n in by_name]
+    top_level: dict[str, UserValue] = {}
+    for name in stated_here:
+        for sym in by_name[name].symbols:
+            if sym.menu and sym.dep is None and sym.name not in top_level:
+                top_level[sym.name] = UserValue(value="y", loc=sym.loc)
 
-    on: set[str] = set(enabled)
-    needed: list[str] = []
+    configs: list[tuple[Values, Mapping[str, UserValue]]] = []
+    for fragment in defconfigs or ({},):
+        user = {**top_level, **fragment}
+        values = evaluate_config(all_symbols, all_choices, user)
+        if not values.settled:
+            warnings.append(f"{app.project}: the Kconfig symbols depend on each other in a loop; values may be off")
+        configs.append((values, fragment))
+
+    def on(name: str) -> bool:
+        return any(v.on(name) for v, _ in configs)
+
+    needed = set(stated_here)
+    for lib in libraries:
+        if any(on(sym.name) for sym in lib.symbols):
+            needed.add(lib.project)
+
     edges: dict[tuple[str, str, str, str, str], Edge] = {}
     missing: dict[tuple[str, int, str], Missing] = {}
 
-    def need(name: str) -> bool:
-        if name in by_name and name not in needed:
-            needed.append(name)
-            return True
-        return False
+    def add(edge: Edge) -> None:
+        edges.setdefault((edge.source, edge.target, edge.symbol, edge.kind, edge.target_symbol), edge)
 
-    for name in stated:
-        if name in by_name:
-            need(name)
-            edges[(app.project, name, app.project, "stated", "")] = Edge(
-                source=app.project, target=name, symbol=app.project, kind="stated", target_symbol=""
-            )
-    app_syms = {s.name for s in app.symbols}
-    for name in sorted(on):
-        target = owner.get(name)
-        if target in by_name:
-            need(target)
-            edges.setdefault(
-                (app.project, target, "", "defconfig", name),
-                Edge(source=app.project, target=target, symbol="", kind="defconfig", target_symbol=name),
-            )
+    for name in stated_here:
+        add(Edge(source=app.project, target=name, symbol=app.project, kind="stated", target_symbol=""))
+    for values, fragment in configs:
+        for name, given in fragment.items():
+            target = owner.get(name)
+            if target in needed and name in values.from_user and values.on(name):
+                add(
+                    Edge(
+                        source=app.project,
+                        target=target,
+                        symbol="",
+                        kind="defconfig",
+                        target_symbol=name,
+                        loc=given.loc,
+                    )
+                )
 
-    changed = True
-    while changed:
-        changed = False
-        # Symbols enabled by being top-level in a stated/needed library, or default y.
-        for lib_name in list(needed):
-            for sym in by_name[lib_name].symbols:
-                if sym.name in on:
-                    continue
-                top = not sym.requires and sym.menu and lib_name in stated
-                dflt = sym.default_y and all(r in on for r in (*sym.requires, *sym.default_cond))
-                if top or dflt:
-                    on.add(sym.name)
-                    changed = True
-        # Follow references of enabled symbols (every application symbol counts).
-        # The core's own references are its business: it is on every build.
-        active = [*app.symbols, *(s for n in needed for s in by_name[n].symbols if s.name in on)]
-        for sym in active:
-            src_project = owner.get(sym.name, app.project) if sym.name not in app_syms else app.project
+    sources = [(app.project, app), *((n, by_name[n]) for n in lib_names if n in needed)]
+    if core is not None:
+        sources.append((core.project, core))
+    reachable = {*needed, *([core.project] if core else [])}
+    for project, pk in sources:
+        for sym in pk.symbols:
+            active = [v for v, _ in configs if v.on(sym.name)]
+            if project == app.project:
+                for ref in sym.refs:
+                    if ref.kind == "depends" and ref.symbol not in owner:
+                        notes.append(
+                            f"{ref.loc}: {sym.name} depends on {ref.symbol}, which no project in the "
+                            "manifest defines; it is off, as in Kconfig"
+                        )
+            if not active:
+                continue
             for ref in sym.refs:
-                if ref.kind == "imply":
-                    continue
-                if ref.cond and not all(c in on for c in ref.cond):
+                cond = both(ref.cond, sym.dep) if ref.kind != "depends" else None
+                holds = [v for v in active if _holds(cond, v)]
+                if not holds:
                     continue
                 target = owner.get(ref.symbol)
                 if target is None:
-                    key = (str(ref.loc.file), ref.loc.line, ref.symbol)
-                    if key not in missing:
-                        missing[key] = Missing(symbol=ref.symbol, project=src_project, loc=ref.loc)
+                    if ref.kind != "depends" and (core is None or project != core.project):
+                        key = (str(ref.loc.file), ref.loc.line, ref.symbol)
+                        missing.setdefault(key, Missing(symbol=ref.symbol, project=project, kind=ref.kind, loc=ref.loc))
                     continue
-                if ref.symbol not in on:
-                    on.add(ref.symbol)
-                    changed = True
-                if need(target):
-                    changed = True
-                if target != src_project and (
-                    target in by_name or target == (core.project if core else None)
-                ):
-                    k = (src_project, target, sym.name, ref.kind, ref.symbol)
-                    edges.setdefault(
-                        k,
-                        Edge(
-                            source=src_project,
-                            target=target,
-                            symbol=sym.name,
-                            kind=ref.kind,
-                            target_symbol=ref.symbol,
-                            loc=ref.loc,
-                        ),
-                    )
-    # imply edges between projects that are on the build anyway (informational).
-    for sym in [*app.symbols, *(s for n in needed for s in by_name[n].symbols if s.name in on)]:
-        src_project = app.project if sym.name in app_syms else owner.get(sym.name, app.project)
-        for ref in sym.refs:
-            target = owner.get(ref.symbol)
-            if ref.kind == "imply" and target is not None and target != src_project and target in needed:
-                edges.setdefault(
-                    (src_project, target, sym.name, "imply", ref.symbol),
+                if target == project or target not in reachable:
+                    continue
+                if ref.kind != "select" and not any(v.on(ref.symbol) for v in holds):
+                    continue
+                add(
                     Edge(
-                        source=src_project,
+                        source=project,
                         target=target,
                         symbol=sym.name,
-                        kind="imply",
+                        kind=ref.kind,
                         target_symbol=ref.symbol,
                         loc=ref.loc,
-                    ),
+                        cond=ref.cond_text,
+                    )
                 )
 
-    deps: dict[str, set[str]] = {n: set() for n in needed}
+    # A library nothing else turns on is on through its own defaults: say which.
+    pulled = {e.target for e in edges.values()}
+    for name in lib_names:
+        if name not in needed or name in pulled:
+            continue
+        own = {s.name for s in by_name[name].symbols}
+        for sym in by_name[name].symbols:
+            if any(s in own for s in symbols_in(sym.dep)):
+                continue
+            for values, _ in configs:
+                if values.on(sym.name) and sym.name not in values.selected and sym.name not in values.from_user:
+                    loc = next((d.loc for d in sym.defaults if _holds(both(d.cond, sym.dep), values)), sym.loc)
+                    add(
+                        Edge(
+                            source=name,
+                            target=name,
+                            symbol=sym.name,
+                            kind="default",
+                            target_symbol=sym.name,
+                            loc=loc,
+                            cond=render(sym.dep) if sym.dep is not None else "",
+                        )
+                    )
+
+    needed_list = [n for n in lib_names if n in needed]
+    deps: dict[str, set[str]] = {n: set() for n in needed_list}
     for e in edges.values():
-        if (
-            e.kind in ("select", "depends", "defconfig")
-            and e.source in deps
-            and e.target in deps
-            and e.source != e.target
-        ):
+        if e.kind in ("select", "depends", "imply") and e.source in deps and e.target in deps:
             deps[e.source].add(e.target)
-    ordered, cycle = _toposort(needed, deps, order)
+    ordered, cycle = _toposort(needed_list, deps, order)
     if cycle:
         warnings.append("libraries select each other (" + ", ".join(cycle) + "); they keep manifest order")
     unused = tuple(n for n in lib_names if n not in needed)
@@ -213,7 +233,12 @@ def discover(
         missing=tuple(missing.values()),
         unused=unused,
         warnings=tuple(warnings),
+        notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _holds(cond: Expr, values: Values) -> bool:
+    return evaluate(cond, lambda n: values.tri.get(n, 0), lambda n: values.text.get(n, n)) > 0
 
 
 def _toposort(
@@ -232,9 +257,7 @@ def _toposort(
     while len(out) < len(names):
         if not heap:
             # A cycle: release the earliest remaining library in manifest order.
-            rest = sorted(
-                (n for n in names if n not in out and (order[n], n) not in heap), key=order.__getitem__
-            )
+            rest = sorted((n for n in names if n not in out and (order[n], n) not in heap), key=order.__getitem__)
             stuck = [n for n in rest if remaining[n]]
             cycle = cycle or stuck
             first = stuck[0] if stuck else rest[0]
@@ -249,13 +272,3 @@ def _toposort(
             if not remaining[u] and u not in out:
                 heapq.heappush(heap, (order[u], u))
     return out, cycle
-
-
-def defconfig_symbols(text: str) -> frozenset[str]:
-    """Symbols a defconfig fragment enables (``CONFIG_FOO=y`` or ``=m``)."""
-    out: set[str] = set()
-    for line in text.splitlines():
-        match = re.match(r"^\s*CONFIG_([A-Za-z0-9_]+)=([ym])\s*$", line)
-        if match:
-            out.add(match.group(1))
-    return frozenset(out)

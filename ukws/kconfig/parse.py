@@ -3,27 +3,29 @@
 Unikraft states dependencies between libraries only in Kconfig (``select``, ``depends on``,
 ``imply``), and a selected library's folder must already be on ``L=``. :func:`parse` reads one file
 (``config``, ``menuconfig``, ``choice``, ``menu``, ``if``/``endif``, ``source``, attributes and help
-text); every symbol and every reference keeps its file and line. Constructs it does not know are
-noted and skipped, never fatal. :func:`load_project` parses a project's files through a reader
+text, ended where Kconfig ends it); every symbol keeps its file and line, its prompts, its defaults
+(each with its condition, in order), its ``select``/``imply`` (with ``if``) and its dependencies
+as expressions (:mod:`ukws.kconfig.expr`), with the enclosing ``if``/``menu``/``choice``
+dependencies folded in as Kconfig propagates them. Constructs it does not know are noted and
+skipped, never fatal. :func:`load_project` parses a project's files through a reader
 function (the caller reads git objects), following ``source`` lines that stay inside the project.
 :mod:`ukws.kconfig.discovery` finds, from these, the libraries an application needs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ukws.errors import Location
+from ukws.kconfig.expr import Expr, ExprError, both, parse_expr, render, required
 
 _SYMBOL = re.compile(r"[A-Za-z0-9_]+")
 _VAR = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}|\$(\w+)")
-_LITERALS = frozenset({"y", "n", "m"})
 _TYPES = frozenset({"bool", "tristate", "string", "int", "hex"})
-_IGNORED_ATTRS = frozenset({"range", "option", "modules", "transitional", "visible", "optional", "mainmenu"})
+_IGNORED_ATTRS = frozenset({"range", "option", "modules", "transitional", "optional", "mainmenu"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,43 +35,86 @@ class Ref:
     symbol: str
     kind: str
     """``select``, ``imply`` or ``depends``."""
-    cond: tuple[str, ...] = ()
-    """Symbols that must be enabled for a conditional ``select X if A && B`` to apply."""
+    cond: Expr = None
+    """For ``select``/``imply``: the ``if`` condition as written (None: unconditional). The
+    definition's dependencies apply too (:attr:`Symbol.dep`)."""
+    loc: Location
+
+    @property
+    def cond_text(self) -> str:
+        """The ``if`` condition as Kconfig text, '' when unconditional."""
+        return render(self.cond) if self.cond is not None else ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Default:
+    """One ``default``/``def_bool`` line: the value and its ``if`` condition as written."""
+
+    value: Expr
+    cond: Expr = None
     loc: Location
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Symbol:
-    """One ``config``/``menuconfig`` definition."""
+    """One ``config``/``menuconfig`` definition (a symbol may have several)."""
 
     name: str
     loc: Location
     type: str | None = None
     menu: bool = False
+    prompt: bool = False
+    """Whether this definition has a prompt (only then can a user value set it)."""
+    prompt_cond: Expr = None
+    """The prompt's ``if`` condition, with enclosing menus' ``visible if``."""
+    dep: Expr = None
+    """Everything this definition depends on: its own ``depends on`` and the enclosing ``if``,
+    ``menu`` and ``choice`` (a choice appears as ``("choice", ID)``)."""
+    defaults: tuple[Default, ...] = ()
     refs: tuple[Ref, ...] = ()
-    requires: tuple[str, ...] = ()
-    """Symbols that must be enabled for this one to be: its own ``depends on`` (the AND of plain
-    symbols; alternatives and negations are not requirements) and the enclosing ``if``/``menu``."""
-    default_y: bool = False
-    default_cond: tuple[str, ...] = ()
+    choice: str | None = None
+    """The ID of the choice this symbol is a member of."""
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The plain symbols that must be enabled for this definition to be available."""
+        return required(self.dep)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """A ``choice`` block: its members in order, its defaults, and when it is visible."""
+
+    id: str
+    """``file:line`` of the ``choice`` keyword."""
+    loc: Location
+    prompt: bool = False
+    prompt_cond: Expr = None
+    dep: Expr = None
+    optional: bool = False
+    defaults: tuple[tuple[str, Expr], ...] = ()
+    """(member, condition as written), in order."""
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """A ``source`` line: the path as written, and the ``if`` context it appears in."""
+    """A ``source`` line: the path as written, and the dependencies it appears under."""
 
     path: str
     loc: Location
     relative: bool = False
     """``rsource``/``orsource``: relative to the file, not the tree."""
     optional: bool = False
-    context: tuple[str, ...] = ()
+    dep: Expr = None
+    visible: Expr = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedFile:
     path: str
     symbols: tuple[Symbol, ...] = ()
+    choices: tuple[Choice, ...] = ()
     sources: tuple[Source, ...] = ()
     notes: tuple[str, ...] = ()
     """Constructs skipped (unknown keywords, unbalanced blocks), as ``file:line: what``."""
@@ -81,6 +126,7 @@ class ProjectKconfig:
 
     project: str
     symbols: tuple[Symbol, ...] = ()
+    choices: tuple[Choice, ...] = ()
     files: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -114,70 +160,19 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _split_top(expr: str, op: str) -> list[str] | None:
-    """Split at top-level ``op``; None when the parentheses do not balance."""
-    parts: list[str] = []
-    depth = 0
-    start = 0
-    i = 0
-    while i < len(expr):
-        ch = expr[i]
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0 and expr.startswith(op, i):
-            parts.append(expr[start:i])
-            i += len(op)
-            start = i
-            continue
-        i += 1
-    if depth != 0:
-        return None
-    parts.append(expr[start:])
-    return parts
-
-
-def required_symbols(expr: str) -> tuple[str, ...]:
-    """The plain symbols an expression needs enabled: the AND of positive terms. ``A && (B || C)``
-    needs only A; ``!A``, ``A = n`` and ``A || B`` need nothing."""
-    expr = expr.strip()
-    alternatives = _split_top(expr, "||")
-    terms = _split_top(expr, "&&")
-    if alternatives is None or terms is None or len(alternatives) > 1:
-        return ()
-    out: list[str] = []
-    for raw in terms:
-        term = raw.strip()
-        if term.startswith("!"):
-            continue
-        if term.startswith("(") and term.endswith(")"):
-            if _split_top(term[1:-1], "||") is not None:
-                out.extend(required_symbols(term[1:-1]))
-            continue
-        if "!=" in term:
-            left, right = (s.strip() for s in term.split("!=", 1))
-            if right.strip("\"'") == "n" and _SYMBOL.fullmatch(left):
-                out.append(left)
-            continue
-        if "=" in term:
-            left, right = (s.strip() for s in term.split("=", 1))
-            if right.strip("\"'") in ("y", "m") and _SYMBOL.fullmatch(left):
-                out.append(left)
-            continue
-        if _SYMBOL.fullmatch(term) and term not in _LITERALS:
-            out.append(term)
-    return tuple(dict.fromkeys(out))
-
-
 def _split_if(text: str) -> tuple[str, str | None]:
     """``X if EXPR`` -> (X, EXPR); a quoted prompt may contain ' if '."""
-    match = re.match(r'^\s*("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\S+)\s*(?:if\s+(.*))?$', text)
+    text = text.strip()
+    start = 0
+    if text[:1] in "\"'":
+        i = 1
+        while i < len(text) and text[i] != text[0]:
+            i += 2 if text[i] == "\\" else 1
+        start = i + 1
+    match = re.search(r"(?:^|\s)if(?:\s|$)", text[start:])
     if match is None:
-        return text.strip(), None
-    return match.group(1), match.group(2)
+        return text, None
+    return text[: start + match.start()].strip(), text[start + match.end() :].strip()
 
 
 @dataclass(slots=True)
@@ -185,34 +180,48 @@ class _Entry:
     name: str
     loc: Location
     menu: bool
-    context: tuple[str, ...]
+    dep: Expr
+    visible: Expr
+    choice: str | None
     type: str | None = None
+    prompt: bool = False
+    prompt_cond: Expr = None
+    depends: list[Expr] = field(default_factory=list)
+    defaults: list[Default] = field(default_factory=list)
     refs: list[Ref] = field(default_factory=list)
-    requires: list[str] = field(default_factory=list)
-    default_y: bool = False
-    default_cond: tuple[str, ...] = ()
-    has_default: bool = False
 
     def freeze(self) -> Symbol:
+        dep = self.dep
+        for d in self.depends:
+            dep = both(dep, d)
         return Symbol(
             name=self.name,
             loc=self.loc,
             type=self.type,
             menu=self.menu,
+            prompt=self.prompt,
+            prompt_cond=both(self.prompt_cond, self.visible),
+            dep=dep,
+            defaults=tuple(self.defaults),
             refs=tuple(self.refs),
-            requires=tuple(dict.fromkeys([*self.context, *self.requires])),
-            default_y=self.default_y,
-            default_cond=self.default_cond,
+            choice=self.choice,
         )
 
 
 @dataclass(slots=True)
 class _Block:
-    """An ``if``, ``menu`` or ``choice`` block: the symbols everything inside needs."""
+    """An ``if``, ``menu``, ``choice`` or ``comment``: what everything inside depends on."""
 
     kind: str
     loc: Location
-    requires: list[str] = field(default_factory=list)
+    dep: Expr = None
+    visible: Expr = None
+    choice_id: str = ""
+    prompt: bool = False
+    prompt_cond: Expr = None
+    optional: bool = False
+    defaults: list[tuple[str, Expr]] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
 
 
 def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
@@ -228,23 +237,37 @@ def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
         i += 1
 
 
-def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
-    """Parse one Config.uk. ``context`` holds the symbols of the ``if`` blocks the file is sourced in."""
+def parse(text: str, file: str, *, dep: Expr = None, visible: Expr = None) -> ParsedFile:
+    """Parse one Config.uk. ``dep`` and ``visible`` are the dependencies and ``visible if`` of the
+    blocks the file is sourced in."""
     symbols: list[Symbol] = []
+    choices: list[Choice] = []
     sources: list[Source] = []
     notes: list[str] = []
     blocks: list[_Block] = []
     current: _Entry | None = None
     current_block: _Block | None = None  # a menu/choice/comment taking attributes
-    help_from: int | None = None  # indentation of the 'help' keyword while reading help text
-    help_indent: int | None = None
-    choice_defaults: dict[str, tuple[str, ...]] = {}
+    in_help = False
+    help_indent: int | None = None  # indentation of the first help line, once seen
 
-    def ctx() -> tuple[str, ...]:
-        out = list(context)
+    def expr(text: str, loc: Location) -> Expr:
+        try:
+            return parse_expr(text)
+        except ExprError as e:
+            notes.append(f"{loc}: cannot read the expression {text.strip()!r} ({e}); ignored")
+            return None
+
+    def ctx() -> tuple[Expr, Expr, str | None]:
+        d, v, choice = dep, visible, None
         for b in blocks:
-            out.extend(b.requires)
-        return tuple(dict.fromkeys(out))
+            if b.kind == "choice":
+                d = both(d, ("choice", b.choice_id))
+                choice = b.choice_id
+            else:
+                d = both(d, b.dep)
+                choice = None
+            v = both(v, b.visible)
+        return d, v, choice
 
     def close() -> None:
         nonlocal current
@@ -254,17 +277,18 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
 
     for lineno, raw in _logical_lines(text):
         loc = Location(file=file, line=lineno)
-        if help_from is not None:
+        if in_help:
+            # Kconfig: help text ends at the first non-blank line indented less than the first
+            # help line (or not indented at all), whatever the indentation of 'help' itself.
             if not raw.strip():
                 continue
             ind = _indent(raw)
-            if help_indent is None:
-                if ind > help_from:
-                    help_indent = ind
-                    continue
-            elif ind >= help_indent:
+            if help_indent is None and ind > 0:
+                help_indent = ind
                 continue
-            help_from = help_indent = None
+            if help_indent is not None and ind >= help_indent:
+                continue
+            in_help = False
         line = _strip_comment(raw).strip()
         if not line:
             continue
@@ -280,12 +304,19 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
             if not _SYMBOL.fullmatch(name):
                 notes.append(f"{loc}: {word} without a symbol name")
                 continue
-            current = _Entry(name=name, loc=loc, menu=word == "menuconfig", context=ctx())
+            d, v, choice = ctx()
+            current = _Entry(name=name, loc=loc, menu=word == "menuconfig", dep=d, visible=v, choice=choice)
+            if choice is not None:
+                blocks[-1].members.append(name)
         elif word in ("if", "menu", "choice"):
             close()
             block = _Block(kind=word, loc=loc)
             if word == "if":
-                block.requires.extend(required_symbols(rest))
+                block.dep = expr(rest, loc)
+            elif word == "choice":
+                name = rest.split()[0] if rest else ""
+                block.choice_id = name if _SYMBOL.fullmatch(name) else str(loc)
+                block.dep = ctx()[0]
             blocks.append(block)
             current_block = block if word != "if" else None
         elif word in ("endif", "endmenu", "endchoice"):
@@ -293,62 +324,81 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
             current_block = None
             kind = word[3:]
             if blocks and blocks[-1].kind == kind:
-                blocks.pop()
+                done = blocks.pop()
+                if kind == "choice":
+                    choices.append(
+                        Choice(
+                            id=done.choice_id,
+                            loc=done.loc,
+                            prompt=done.prompt,
+                            prompt_cond=both(done.prompt_cond, ctx()[1]),
+                            dep=done.dep,
+                            optional=done.optional,
+                            defaults=tuple(done.defaults),
+                            members=tuple(done.members),
+                        )
+                    )
             else:
                 notes.append(f"{loc}: {word} without a matching {kind}")
         elif word in ("source", "rsource", "osource", "orsource"):
             close()
             current_block = None
+            d, v, _choice = ctx()
             sources.append(
                 Source(
                     path=_unquote(rest),
                     loc=loc,
                     relative=word.startswith(("r", "or")),
                     optional=word.startswith("o"),
-                    context=ctx(),
+                    dep=d,
+                    visible=v,
                 )
             )
         elif word in ("comment", "mainmenu"):
             close()
             current_block = _Block(kind="comment", loc=loc)
         elif word in ("help", "---help---") or line.startswith("--- help ---"):
-            help_from = _indent(raw)
+            in_help = True
             help_indent = None
         elif word == "depends" and rest.startswith("on"):
-            needs = required_symbols(rest[2:])
+            needs = expr(rest[2:], loc)
             if current is not None:
-                current.requires.extend(needs)
-                current.refs.extend(Ref(symbol=s, kind="depends", loc=loc) for s in needs)
+                current.depends.append(needs)
+                current.refs.extend(Ref(symbol=s, kind="depends", loc=loc) for s in required(needs))
             elif current_block is not None:
-                current_block.requires.extend(needs)
+                current_block.dep = both(current_block.dep, needs)
+        elif word == "visible" and rest.startswith("if"):
+            if current_block is not None and current_block.kind == "menu":
+                current_block.visible = both(current_block.visible, expr(rest[2:], loc))
         elif word in ("select", "imply"):
             target, cond = _split_if(rest)
             if current is None:
                 notes.append(f"{loc}: {word} outside a config entry")
             elif _SYMBOL.fullmatch(target):
-                current.refs.append(
-                    Ref(symbol=target, kind=word, loc=loc, cond=required_symbols(cond) if cond else ())
-                )
+                current.refs.append(Ref(symbol=target, kind=word, loc=loc, cond=expr(cond, loc) if cond else None))
         elif word in _TYPES or word in ("def_bool", "def_tristate", "prompt", "default"):
+            value, cond = _split_if(rest)
+            target_block = current_block if current is None and current_block is not None else None
             if current is None:
-                # A choice's type or prompt, or its default: the member chosen unless the user
-                # picks another, so it counts as enabled by default.
-                if word == "default" and current_block is not None and current_block.kind == "choice":
-                    value, cond = _split_if(rest)
-                    if _SYMBOL.fullmatch(value) and value not in _LITERALS:
-                        choice_defaults.setdefault(value, required_symbols(cond) if cond else ())
+                if target_block is not None and target_block.kind == "choice":
+                    if word == "default" and _SYMBOL.fullmatch(value):
+                        target_block.defaults.append((value, expr(cond, loc) if cond else None))
+                    elif word == "prompt" or (word in _TYPES and value):
+                        target_block.prompt = True
+                        target_block.prompt_cond = expr(cond, loc) if cond else None
                 continue
-            if word in _TYPES:
-                current.type = word
-            elif word in ("def_bool", "def_tristate", "default"):
-                if word != "default":
-                    current.type = "bool" if word == "def_bool" else "tristate"
-                value, cond = _split_if(rest)
-                if not current.has_default:
-                    current.has_default = True
-                    if value in ("y", "m"):
-                        current.default_y = True
-                        current.default_cond = required_symbols(cond) if cond else ()
+            if word in _TYPES or word in ("def_bool", "def_tristate"):
+                current.type = {"def_bool": "bool", "def_tristate": "tristate"}.get(word, word)
+            if word in ("def_bool", "def_tristate", "default"):
+                current.defaults.append(
+                    Default(value=expr(value, loc), cond=expr(cond, loc) if cond else None, loc=loc)
+                )
+            elif word == "prompt" or (word in _TYPES and value):
+                current.prompt = True
+                current.prompt_cond = expr(cond, loc) if cond else None
+        elif word == "optional":
+            if current_block is not None and current_block.kind == "choice":
+                current_block.optional = True
         elif word in _IGNORED_ATTRS:
             continue
         else:
@@ -356,13 +406,9 @@ def parse(text: str, file: str, *, context: Sequence[str] = ()) -> ParsedFile:
     close()
     for block in blocks:
         notes.append(f"{block.loc}: {block.kind} without end{block.kind}")
-    symbols = [
-        dataclasses.replace(sym, default_y=True, default_cond=choice_defaults[sym.name])
-        if sym.name in choice_defaults and not sym.default_y
-        else sym
-        for sym in symbols
-    ]
-    return ParsedFile(path=file, symbols=tuple(symbols), sources=tuple(sources), notes=tuple(notes))
+    return ParsedFile(
+        path=file, symbols=tuple(symbols), choices=tuple(choices), sources=tuple(sources), notes=tuple(notes)
+    )
 
 
 def resolve_source(source: Source, *, including: str, variables: Mapping[str, str]) -> str | None:
@@ -403,10 +449,11 @@ def load_project(
     prefix = f"{label}/" if label else ""
     done: set[str] = set()
     symbols: list[Symbol] = []
+    choices: list[Choice] = []
     notes: list[str] = []
     order = sorted(files, key=lambda p: (p.count("/"), p))
 
-    def visit(path: str, context: tuple[str, ...], loc: Location | None) -> None:
+    def visit(path: str, dep: Expr, visible: Expr, loc: Location | None) -> None:
         if path in done:
             return
         done.add(path)
@@ -415,17 +462,22 @@ def load_project(
             if loc is not None:
                 notes.append(f"{loc}: sourced file {path} is not in the project")
             return
-        parsed = parse(data.decode("utf-8", "replace"), f"{prefix}{path}", context=context)
+        parsed = parse(data.decode("utf-8", "replace"), f"{prefix}{path}", dep=dep, visible=visible)
         symbols.extend(parsed.symbols)
+        choices.extend(parsed.choices)
         notes.extend(parsed.notes)
         for src in parsed.sources:
             target = resolve_source(src, including=path, variables=known)
             if target is None:
                 continue
-            visit(target, src.context, None if src.optional else src.loc)
+            visit(target, src.dep, src.visible, None if src.optional else src.loc)
 
     for path in order:
-        visit(path, (), None)
+        visit(path, None, None, None)
     return ProjectKconfig(
-        project=project, symbols=tuple(symbols), files=tuple(sorted(done)), notes=tuple(notes)
+        project=project,
+        symbols=tuple(symbols),
+        choices=tuple(choices),
+        files=tuple(sorted(done)),
+        notes=tuple(notes),
     )

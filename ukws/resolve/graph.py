@@ -30,6 +30,16 @@ class Tie:
     target: str
     kinds: tuple[str, ...]
     symbols: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    """Conditional references as ``SYMBOL if CONDITION`` (``select X if Y``)."""
+
+    def labels(self) -> list[str]:
+        """The symbols, each with its condition when the reference is conditional."""
+        conds: dict[str, list[str]] = {}
+        for item in self.conditions:
+            sym, _, cond = item.partition(" if ")
+            conds.setdefault(sym, []).append(cond)
+        return [f"{s} if {' || '.join(conds[s])}" if s in conds else s for s in self.symbols]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,19 +58,31 @@ def build_graph(res: WorkspaceResolution) -> Graph:
         Node(name=p.name, path=p.path, role=role, version=p.label, commit=p.commit) for p, role in with_role
     )
     names = {n.name for n in nodes}
-    merged: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+    merged: dict[tuple[str, str], tuple[list[str], list[str], list[str], list[str]]] = {}
     for build in res.builds:
         for e in build.edges:
             if e.source not in names or e.target not in names or e.source == e.target:
                 continue
-            kinds, symbols = merged.setdefault((e.source, e.target), ([], []))
+            kinds, symbols, plain, conds = merged.setdefault((e.source, e.target), ([], [], [], []))
             if e.kind not in kinds:
                 kinds.append(e.kind)
             if e.target_symbol and e.target_symbol not in symbols:
                 symbols.append(e.target_symbol)
+            if e.target_symbol and e.cond and e.kind in ("select", "imply"):
+                if f"{e.target_symbol} if {e.cond}" not in conds:
+                    conds.append(f"{e.target_symbol} if {e.cond}")
+            elif e.target_symbol:
+                plain.append(e.target_symbol)
     ties = tuple(
-        Tie(source=s, target=t, kinds=tuple(k), symbols=tuple(sorted(sym)))
-        for (s, t), (k, sym) in merged.items()
+        Tie(
+            source=s,
+            target=t,
+            kinds=tuple(k),
+            symbols=tuple(sorted(sym)),
+            # A symbol also referenced without a condition is not conditional.
+            conditions=tuple(sorted(c for c in conds if c.partition(" if ")[0] not in plain)),
+        )
+        for (s, t), (k, sym, plain, conds) in merged.items()
     )
     builds = tuple((b.app, b.paths) for b in res.builds)
     return Graph(nodes=nodes, ties=ties, builds=builds)
@@ -76,7 +98,7 @@ def render_text(graph: Graph) -> str:
         lines.append(f"{node.name:<{width}}  {node.role:<11}  {node.version}")
         for tie in by_source.get(node.name, []):
             kinds = "/".join(tie.kinds)
-            detail = f"{kinds}: {', '.join(tie.symbols)}" if tie.symbols else kinds
+            detail = f"{kinds}: {', '.join(tie.labels())}" if tie.symbols else kinds
             lines.append(f"{'':<{width}}    -> {tie.target} ({detail})")
     for app, paths in graph.builds:
         lines.append(f"L= for {app}: {':'.join(paths) if paths else '(no libraries)'}")
@@ -104,8 +126,9 @@ def render_dot(graph: Graph) -> str:
             f"shape={_SHAPES.get(node.role, 'box')}];"
         )
     for tie in graph.ties:
-        label = "\n".join(tie.symbols) if tie.symbols else "/".join(tie.kinds)
-        style = ", style=dashed" if set(tie.kinds) <= {"imply"} else ""
+        label = "\n".join(tie.labels()) if tie.symbols else "/".join(tie.kinds)
+        conditional = tie.conditions and len(tie.conditions) == len(tie.symbols)
+        style = ", style=dashed" if set(tie.kinds) <= {"imply"} or conditional else ""
         out.append(f"  {_q(tie.source)} -> {_q(tie.target)} [label={_q(label)}{style}];")
     out.append("}")
     return "\n".join(out) + "\n"
@@ -121,7 +144,13 @@ def render_json(graph: Graph) -> str:
     data = {
         "nodes": nodes(graph.nodes),
         "edges": [
-            {"from": t.source, "to": t.target, "kinds": list(t.kinds), "symbols": list(t.symbols)}
+            {
+                "from": t.source,
+                "to": t.target,
+                "kinds": list(t.kinds),
+                "symbols": list(t.symbols),
+                "conditions": list(t.conditions),
+            }
             for t in graph.ties
         ],
         "builds": [{"app": app, "libraries": list(paths)} for app, paths in graph.builds],

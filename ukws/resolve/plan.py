@@ -22,13 +22,14 @@ from packaging.specifiers import SpecifierSet
 
 from ukws import git
 from ukws.errors import Location, ResolveError
-from ukws.kconfig.discovery import Discovery, Edge, Missing, MissingProvider, defconfig_symbols, discover
+from ukws.kconfig.discovery import Discovery, Edge, Missing, discover
+from ukws.kconfig.evaluate import UserValue, read_defconfig
 from ukws.kconfig.parse import ProjectKconfig, load_project
 from ukws.lock import Lock, LockedBuild, LockedProject
 from ukws.manifest.model import LibraryPolicy, Manifest, Project, Role
 from ukws.resolve.solver import Candidate, Constraint, Origin, Problem, resolve
 from ukws.resolve.sources import GitSource, SourceProject
-from ukws.resolve.versions import is_sha
+from ukws.resolve.versions import is_sha, tag_version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +78,8 @@ class WorkspaceResolution:
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    """Config.uk constructs that were skipped (shown with -v)."""
+    """Shown with -v: kraft channels not enforced, Config.uk constructs that were skipped,
+    dependencies on symbols nothing defines."""
 
     def pin(self, name: str) -> Pin:
         for p in self.pins:
@@ -252,7 +254,11 @@ def _revision_constraint(manifest: Manifest, p: Project, source: GitSource) -> C
             f"{loc}: project {p.name}: revision {rev} names no tag or branch in {p.path}; "
             "fix the revision or run 'ukws sync'"
         )
-    return Constraint(project=p.name, commit=commit, origin=origin)
+    # Several release tags may name one commit (RELEASE-0.13.0, 0.13.1 and 0.14.0 in
+    # lib-pthread-embedded): the revision's own tag names the version.
+    version = tag_version(tag, p.tag_pattern)
+    spec = SpecifierSet(f"=={version}") if version is not None else SpecifierSet()
+    return Constraint(project=p.name, commit=commit, specifier=spec, origin=origin)
 
 
 def resolve_workspace(
@@ -304,8 +310,10 @@ def resolve_workspace(
     problem = build_problem(manifest, source, lock=lock, update=update, update_all=update_all)
     result = resolve(problem, source, max_seconds=max_seconds)
     warnings = list(result.warnings)
+    infos: list[str] = []
     for chosen in result.chosen.values():
         warnings.extend(source.notes(chosen))
+        infos.extend(source.infos(chosen))
     previous = lock.pins if lock is not None else {}
 
     pins: list[Pin] = []
@@ -324,7 +332,7 @@ def resolve_workspace(
         builds=tuple(builds),
         constraints=result.constraints,
         warnings=tuple(dict.fromkeys(warnings)),
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys([*infos, *notes])),
     )
 
 
@@ -446,21 +454,24 @@ def _builds(
             source, p, chosen[p.name].commit, subdir=spec.subdir if spec else "", overlay=overlay
         )
         notes.extend(app_kc.notes)
-        enabled: set[str] = set()
+        defconfigs: list[dict[str, UserValue]] = []
         for target in spec.targets if spec else ():
-            if target.defconfig:
-                frag = manifest_dir / target.defconfig
-                if frag.is_file():
-                    enabled |= defconfig_symbols(frag.read_text(encoding="utf-8", errors="replace"))
+            frag = manifest_dir / target.defconfig if target.defconfig else None
+            if frag is not None and frag.is_file():
+                text = frag.read_text(encoding="utf-8", errors="replace")
+                defconfigs.append(read_defconfig(text, str(frag)))
+            else:
+                defconfigs.append({})
         found: Discovery = discover(
             app=app_kc,
             libraries=[kc(n) for n in lib_order],
             core=kc(core) if core is not None and core in chosen else None,
             stated=spec.libraries if spec else (),
-            enabled=enabled,
+            defconfigs=defconfigs,
         )
         missing.extend(found.missing)
         warnings.extend(found.warnings)
+        notes.extend(found.notes)
         if found.unused:
             warnings.append(
                 f"{p.name}: the manifest lists libraries that nothing selects: {', '.join(found.unused)}"
@@ -475,12 +486,14 @@ def _builds(
             )
         )
     if missing and core is None:
-        # Without a core project the core's own symbols look undefined too: say so, do not fail.
-        warnings.append("the manifest has no core project (x-role=\"core\"), so Kconfig symbols of the core "
-                        "cannot be told from missing ones")
-        warnings.extend(str(m) for m in missing)
-    elif missing:
-        raise MissingProvider(missing)
+        # Without a core project the core's own symbols look undefined too: say so.
+        warnings.append(
+            'the manifest has no core project (x-role="core"), so Kconfig symbols of the core '
+            "cannot be told from missing ones"
+        )
+    # Kconfig ignores a select or imply of a symbol nothing defines (lib-musl's LIBKUALLOC,
+    # lib-newlib 0.13.1's LIBUKTIME) and the build goes on: a warning, never an error.
+    warnings.extend(dict.fromkeys(str(m) for m in missing))
     return builds, warnings, notes
 
 
@@ -561,8 +574,13 @@ def why(res: WorkspaceResolution, name: str) -> Why:
             if e.target != pin.name:
                 continue
             where = f" ({e.loc})" if e.loc is not None else ""
-            what = f"{e.kind} {e.target_symbol}" if e.target_symbol else e.kind
-            line = f"{e.source}: {what}{where}"
+            if e.kind == "default":
+                holds = f", and {e.cond} holds" if e.cond else ""
+                line = f"{e.source}: {e.target_symbol} is default y{where}{holds}"
+            else:
+                what = f"{e.kind} {e.target_symbol}" if e.target_symbol else e.kind
+                what += f" if {e.cond}" if e.cond else ""
+                line = f"{e.source}: {what}{where}"
             if line not in ties:
                 ties.append(line)
     return Why(project=pin.name, chosen=pin.label, commit=pin.commit, reasons=reasons, needed_by=tuple(ties))

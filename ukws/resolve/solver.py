@@ -143,6 +143,10 @@ class Problem:
     prereleases: frozenset[str] = frozenset()
     """Projects for which pre-release versions may be chosen."""
 
+    def order(self, project: str) -> int:
+        """The project's place in the manifest (unknown names last)."""
+        return self.projects.index(project) if project in self.projects else len(self.projects)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
@@ -279,9 +283,11 @@ class _Provider(AbstractProvider[Constraint, Candidate, str]):
         channels = {r.channel for r in reqs if r.channel is not None}
         if commits:
             for sha in sorted(commits):
-                cand = self.source.commit(identifier, sha)
-                if cand is not None:
-                    pool.append(cand)
+                # Every release at that commit (several tags may name one commit, newest first),
+                # so that a tag pin's own version (or a lockstep range) picks among them.
+                at = [c for c in self.releases(identifier) if c.commit == sha]
+                cand = self.source.commit(identifier, sha) if not at else None
+                pool.extend(at if at else [cand] if cand is not None else [])
         elif channels:
             for name in sorted(channels):
                 cand = self.source.channel(identifier, name)
@@ -434,6 +440,24 @@ def _explain(
             i.requirement.commit or i.requirement.channel for i in causes if i.requirement.project == project
         ):
             lines.append(f"{project} has no release tags matching its tag pattern (x-tags) in its repository")
+    # The chain goes on to the root: a constraint above comes from a project's candidates (a
+    # lockstep pin from the core's version, a library's metadata); say what kept that project
+    # at those candidates, as PubGrub-style solvers explain a failure down to the root causes.
+    parents: dict[str, set[Candidate]] = {}
+    for info in causes:
+        if info.parent is not None and info.parent.project not in projects:
+            parents.setdefault(info.parent.project, set()).add(info.parent)
+    for project in sorted(parents, key=lambda p: (problem.order(p), p)):
+        held = [
+            c
+            for c in problem.constraints
+            if c.project == project and (str(c.specifier) or c.commit is not None or c.channel is not None)
+        ]
+        tried = sorted(parents[project], key=lambda c: (c.version is None, c.version), reverse=True)
+        labels = ", ".join(dict.fromkeys(c.label for c in tried))
+        if held:
+            lines.append(f"{project} could only be {labels}, because of:")
+            lines.extend(f"  {c}" for c in sorted(held, key=lambda r: (r.origin.file, r.origin.line, str(r))))
     names = ", ".join(projects)
     return ResolutionConflict(f"no versions satisfy every constraint on {names}:", lines)
 

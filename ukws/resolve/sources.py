@@ -82,7 +82,7 @@ class GitSource:
         self.match = match
         self.stats = Stats()
         self._repos: dict[str, _Repo] = {}
-        self._deps: dict[Candidate, tuple[list[Constraint], list[str]]] = {}
+        self._deps: dict[Candidate, tuple[list[Constraint], list[str], list[str]]] = {}
 
     def _repo(self, project: str) -> _Repo:
         found = self._repos.get(project)
@@ -156,10 +156,14 @@ class GitSource:
         return self._metadata(candidate)[0]
 
     def notes(self, candidate: Candidate) -> Sequence[str]:
-        """What was skipped in the candidate's metadata (bad files, unknown names, kraft channels)."""
+        """What was skipped in the candidate's metadata (bad files, unknown names, bad values)."""
         return self._metadata(candidate)[1]
 
-    def _metadata(self, candidate: Candidate) -> tuple[list[Constraint], list[str]]:
+    def infos(self, candidate: Candidate) -> Sequence[str]:
+        """What was read but is not enforced, by design (a Kraftfile's kraft channels): for -v."""
+        return self._metadata(candidate)[2]
+
+    def _metadata(self, candidate: Candidate) -> tuple[list[Constraint], list[str], list[str]]:
         found = self._deps.get(candidate)
         if found is not None:
             return found
@@ -177,6 +181,7 @@ class GitSource:
                 break
         constraints: list[Constraint] = []
         notes: list[str] = []
+        infos: list[str] = []
         who = f"{candidate.project} {candidate.label}"
         for meta in parsed:
             notes.extend(f"{who}: {p}" for p in meta.problems)
@@ -193,7 +198,7 @@ class GitSource:
                     notes.append(f"{where}: {e}; ignored")
                     continue
                 if channel is not None and wish.kraft:
-                    notes.append(f"{where}: {wish.name}: {channel} is a kraft channel; not enforced")
+                    infos.append(f"{where}: {wish.name}: {channel} is a kraft channel; not enforced")
                     continue
                 origin = Origin(
                     kind="metadata",
@@ -206,6 +211,6 @@ class GitSource:
                     constraints.append(Constraint(project=target, channel=channel, origin=origin))
                 elif spec is not None:
                     constraints.append(Constraint(project=target, specifier=spec, origin=origin))
-        found = (constraints, notes)
+        found = (constraints, notes, infos)
         self._deps[candidate] = found
         return found
