@@ -52,11 +52,12 @@ def _global(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
-    from ukws.cli import manifest_cmds, resolve_cmds, workspace_cmds
+    from ukws.cli import manifest_cmds, resolve_cmds, snapshot, workspace_cmds
 
     manifest_cmds.register(app)
     workspace_cmds.register(app)
     resolve_cmds.register(app)
+    snapshot.register(app)
 
 
 _register()
