@@ -61,6 +61,8 @@ class SourceKind(enum.StrEnum):
     """A manifest file named by path, used where it is."""
     REPO = "repo"
     """A file in a manifest repository cloned into ``.ukws/manifests/``."""
+    SNAPSHOT = "snapshot"
+    """A ukws snapshot, copied into ``.ukws/manifests/`` with the patch and defconfig files it embeds."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +71,14 @@ class ManifestSource:
     name: str
     """The manifest file: relative to ``.ukws/manifests/`` (shipped, repo) or absolute (file)."""
     url: str | None = None
-    """The manifest repository's URL (repo only)."""
+    """The manifest repository's URL (repo), or the snapshot file that was copied (snapshot)."""
     revision: str | None = None
     """The revision of the manifest repository asked for with ``-b`` (None: its default branch)."""
+
+    @property
+    def repo_url(self) -> str | None:
+        """The manifest repository's URL, against which relative remote fetch bases resolve."""
+        return self.url if self.kind is SourceKind.REPO else None
 
     def describe(self) -> str:
         if self.kind is SourceKind.REPO:
@@ -79,6 +86,8 @@ class ManifestSource:
             return f"{self.name} from {self.url}{at}"
         if self.kind is SourceKind.SHIPPED:
             return f"{self.name} (shipped with ukws)"
+        if self.kind is SourceKind.SNAPSHOT:
+            return f"{self.url} (snapshot, copied as {self.name})"
         return self.name
 
 
@@ -167,6 +176,18 @@ def _copy_shipped(dest: Path) -> None:
     # copy the manifests sit beside it, so its includes name them directly.
     text = shipped_manifest("default.xml").read_text(encoding="utf-8")
     (dest / "default.xml").write_text(text.replace('name="manifests/', 'name="'), encoding="utf-8")
+
+
+def _copy_snapshot(snapshot: Path, dest: Path) -> None:
+    """Copy a snapshot and lay out the files it embeds next to the copy (all inside ``dest``'s folder)."""
+    from ukws.manifest.embedded import embedded_files
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(snapshot, dest)
+    for rel, data in embedded_files(snapshot):
+        target = dest.parent / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 # -- finding and opening -------------------------------------------------------------------------
@@ -327,7 +348,7 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
     from ukws import manifest as loader
 
     m = load_manifest_file(
-        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
     )
     return loader.select_groups(m, groups if groups is not None else ws.config.groups)
 
@@ -399,6 +420,10 @@ def resolve_source(
     given = Path(request.manifest).expanduser()
     file = given if given.is_absolute() else cwd / given
     if file.is_file():
+        from ukws.manifest.embedded import is_snapshot
+
+        if is_snapshot(file):
+            return ManifestSource(kind=SourceKind.SNAPSHOT, name=file.name, url=str(file.resolve()))
         return ManifestSource(kind=SourceKind.FILE, name=str(file.resolve()))
     if file.exists():
         raise UsageError(f"-m {request.manifest}: not a file")
@@ -491,12 +516,14 @@ def init(
             sha, url_used, failures = checkout.sha, checkout.url, checkout.failures
         elif source.kind is SourceKind.SHIPPED:
             _copy_shipped(staging)
+        elif source.kind is SourceKind.SNAPSHOT:
+            _copy_snapshot(Path(source.url or ""), staging / source.name)
         else:
             staging.mkdir()
         manifest = load_manifest_file(
             manifest_file(staging, source),
             local_manifests=dot / LOCAL_MANIFESTS_DIR,
-            manifest_url=source.url,
+            manifest_url=source.repo_url,
             display=manifest_file(dot / MANIFESTS_DIR, source),
         )
         from ukws import manifest as loader
@@ -579,7 +606,7 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
     problem: str | None = None
     try:
         full = load_manifest_file(
-            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
         )
         total = len(full.projects)
         selected = len(loader.select_groups(full, ws.config.groups).projects)

@@ -21,6 +21,7 @@ from ukws.errors import UkwsError, WorkspaceError
 from ukws.lock import Lock, LockedBuild, LockedProject, pinned, read_lock
 from ukws.manifest.model import Manifest, Project
 from ukws.manifest.paths import is_within
+from ukws.manifest.urls import join_fetch
 from ukws.snapshot import records
 from ukws.snapshot.manifest import Snapshot, SnapshotFile, SnapshotOrigin
 from ukws.sync.model import SYNCED_REF
@@ -247,8 +248,12 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         raise SnapshotRefused(tuple(hard), hint="nothing written")
     if findings and not allow_dirty:
         raise SnapshotRefused(tuple(f.problem for f in findings), hint=ALLOW_DIRTY_HINT)
+    remotes = tuple(
+        dataclasses.replace(r, fetch=join_fetch(r.fetch, ws.config.manifest.repo_url, ws.manifest_path.parent))
+        for r in manifest.remotes
+    )  # absolute: the snapshot is read far from the manifest repository
     snap = Snapshot(
-        manifest=dataclasses.replace(pinned(manifest, lock), source=str(ws.manifest_path)),
+        manifest=dataclasses.replace(pinned(manifest, lock), remotes=remotes, source=str(ws.manifest_path)),
         builds=tuple(b for b in lock.builds if b.app in {p.name for p in manifest.projects}),
         files=tuple(files),
         origins=tuple(dict.fromkeys(origins)),

@@ -23,12 +23,11 @@ from lxml import etree
 
 from ukws.errors import WorkspaceError
 from ukws.lock import LockedBuild, add_builds, after_header, read_lock
+from ukws.manifest.embedded import FILE_ELEMENT, SNAPSHOT_ELEMENT
 from ukws.manifest.model import Manifest
 from ukws.manifest.paths import check_path
 from ukws.manifest.write import to_element
 
-SNAPSHOT_ELEMENT = "x-snapshot"
-FILE_ELEMENT = "x-file"
 ORIGIN_ELEMENT = "x-origin"
 CAVEAT_ELEMENT = "x-caveat"
 FORMAT_VERSION = "1"
