@@ -241,3 +241,38 @@ def test_no_lock_and_floating_revisions_is_refused(tmp_path: Path, world: World)
     r = ukws(tmp_path / "ws", "snapshot")
     assert r.exit_code == 1
     assert r.stderr.endswith("no lock, and core (unikraft) follows main; run 'ukws resolve' (and 'ukws sync') first\n")
+
+
+def test_one_byte_anywhere_changes_the_archive(tmp_path: Path, world: World) -> None:
+    from ukws.snapshot.archive import ArchiveOrigin, ArchiveProject, plan, write_archive
+
+    ws = make_workspace(tmp_path, world)
+    lib = pygit2.Repository(str(ws / "libs" / "a"))
+    changed = commit(lib, {"Config.uk": "config LIBA\n\tbool\n "}, "one more byte", branch="side")
+    origin = tmp_path / "origin"
+    origin.write_bytes(b"x" * 1000)
+    other = tmp_path / "other"
+    other.write_bytes(b"x" * 999 + b"y")
+
+    def digest(name: str, *, lib_commit: str = world.heads["lib-a"], patched: bytes = PATCHED_MAKEFILE,
+               origin_file: Path = origin) -> str:
+        projects = (
+            ArchiveProject(path="libs/a", repo=ws / "libs" / "a", commit=lib_commit),
+            ArchiveProject(path="apps/app", repo=ws / "apps" / "app", commit=world.heads["app"],
+                           overlay={"Makefile": patched, "main.c": None}),
+        )  # fmt: skip
+        origins = (ArchiveOrigin(sha256="0" * 64, file="o.tar.gz", url="https://example.org/o.tar.gz",
+                                 source=origin_file),)  # fmt: skip
+        found, _repos = plan(snapshot_bytes=b"<manifest/>\n", projects=projects, origins=origins)
+        return write_archive(tmp_path / f"{name}.tar.gz", found, mtime=1).sha256
+
+    base = digest("base")
+    assert digest("again") == base
+    variants = {
+        digest("project", lib_commit=changed),
+        digest("patch", patched=PATCHED_MAKEFILE[:-1] + b" \n"),
+        digest("origin", origin_file=other),
+    }
+    assert base not in variants and len(variants) == 3
+    names = [m.name for m in members(tmp_path / "base.tar.gz")]
+    assert "apps/app/main.c" not in names and "apps/app/Makefile" in names

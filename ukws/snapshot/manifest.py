@@ -23,9 +23,8 @@ from lxml import etree
 
 from ukws.errors import WorkspaceError
 from ukws.lock import LockedBuild, add_builds, after_header, read_lock
-from ukws.manifest.embedded import FILE_ELEMENT, SNAPSHOT_ELEMENT
+from ukws.manifest.embedded import FILE_ELEMENT, SNAPSHOT_ELEMENT, embedded_files
 from ukws.manifest.model import Manifest
-from ukws.manifest.paths import check_path
 from ukws.manifest.write import to_element
 
 ORIGIN_ELEMENT = "x-origin"
@@ -130,22 +129,11 @@ def read_snapshot(path: Path) -> Snapshot:
 
     if mark.get("version") != FORMAT_VERSION:
         raise WorkspaceError(f"{where(mark)}: snapshot format {mark.get('version')!r} is not known to this ukws")
-    files: list[SnapshotFile] = []
     origins: list[SnapshotOrigin] = []
     caveats: list[str] = []
     for el in mark:
         if el.tag == FILE_ELEMENT:
-            rel = el.get("path") or ""
-            if why := check_path(rel):
-                raise WorkspaceError(f"{where(el)}: <{FILE_ELEMENT} path=\"{rel}\">: {why}")
-            try:
-                data = base64.b64decode("".join((el.text or "").split()), validate=True)
-            except ValueError:
-                raise WorkspaceError(f"{where(el)}: <{FILE_ELEMENT} path=\"{rel}\">: content is not base64") from None
-            f = SnapshotFile(path=rel, data=data)
-            if f.sha256 != el.get("sha256"):
-                raise WorkspaceError(f"{where(el)}: {rel}: content does not match its sha256; the snapshot is damaged")
-            files.append(f)
+            continue  # read below, with their checks
         elif el.tag == ORIGIN_ELEMENT:
             values = {name: el.get(name) or "" for name in ("target", "library", "url", "file", "sha256")}
             origins.append(SnapshotOrigin(**values))
@@ -155,6 +143,7 @@ def read_snapshot(path: Path) -> Snapshot:
         epoch = int(mark.get("source-date-epoch") or "0")
     except ValueError:
         raise WorkspaceError(f"{where(mark)}: source-date-epoch must be a number of seconds") from None
+    files = [SnapshotFile(path=rel, data=data) for rel, data in embedded_files(path)]
     return Snapshot(
         manifest=manifest,
         builds=lock.builds,
