@@ -77,8 +77,8 @@ def manifest_digest(manifest: Manifest) -> str:
     return hashlib.sha256(write(manifest)).hexdigest()
 
 
-def render(manifest: Manifest, lock: Lock) -> bytes:
-    """The lock file's bytes: ``manifest`` with every project pinned as ``lock`` says."""
+def pinned(manifest: Manifest, lock: Lock) -> Manifest:
+    """``manifest`` with every project's revision, upstream and version as ``lock`` says."""
     pins = {p.path: p for p in lock.projects}
     projects = []
     for p in manifest.projects:
@@ -86,27 +86,36 @@ def render(manifest: Manifest, lock: Lock) -> bytes:
         upstream = pin.upstream if pin.upstream is not None else p.upstream
         version = f"=={pin.version}" if pin.version is not None else None
         projects.append(dataclasses.replace(p, revision=pin.revision, upstream=upstream, version=version))
-    locked = dataclasses.replace(manifest, projects=tuple(projects))
-    root = to_element(locked)
-    mark = etree.Element(LOCK_ELEMENT)
-    mark.set("manifest-sha256", manifest_digest(manifest))
-    root.insert(_after_header(root), mark)
-    for b in lock.builds:
+    return dataclasses.replace(manifest, projects=tuple(projects))
+
+
+def add_builds(root: etree._Element, builds: tuple[LockedBuild, ...]) -> None:
+    """One ``<x-build app libraries>`` per application, at the end of ``root``."""
+    for b in builds:
         el = etree.SubElement(root, BUILD_ELEMENT)
         el.set("app", b.app)
         el.set("libraries", " ".join(b.libraries))
-    etree.indent(root, space="  ")
-    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
 
-def _after_header(root: etree._Element) -> int:
-    """Index after notice/remote/default (the lock mark goes with the other top-level settings)."""
+def after_header(root: etree._Element) -> int:
+    """Index after notice/remote/default (where top-level settings such as the lock mark go)."""
     index = 0
     for i, child in enumerate(root):
         if child.tag in ("notice", "remote", "default", "manifest-server", "x-ukws"):
             index = i + 1
     return index
+
+
+def render(manifest: Manifest, lock: Lock) -> bytes:
+    """The lock file's bytes: ``manifest`` with every project pinned as ``lock`` says."""
+    root = to_element(pinned(manifest, lock))
+    mark = etree.Element(LOCK_ELEMENT)
+    mark.set("manifest-sha256", manifest_digest(manifest))
+    root.insert(after_header(root), mark)
+    add_builds(root, lock.builds)
+    etree.indent(root, space="  ")
+    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
 
 def write_lock(path: Path, manifest: Manifest, lock: Lock) -> bool:

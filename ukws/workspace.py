@@ -61,6 +61,8 @@ class SourceKind(enum.StrEnum):
     """A manifest file named by path, used where it is."""
     REPO = "repo"
     """A file in a manifest repository cloned into ``.ukws/manifests/``."""
+    SNAPSHOT = "snapshot"
+    """A ukws snapshot, copied into ``.ukws/manifests/`` with the patch and defconfig files it embeds."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +71,14 @@ class ManifestSource:
     name: str
     """The manifest file: relative to ``.ukws/manifests/`` (shipped, repo) or absolute (file)."""
     url: str | None = None
-    """The manifest repository's URL (repo only)."""
+    """The manifest repository's URL (repo), or the snapshot file that was copied (snapshot)."""
     revision: str | None = None
     """The revision of the manifest repository asked for with ``-b`` (None: its default branch)."""
+
+    @property
+    def repo_url(self) -> str | None:
+        """The manifest repository's URL, against which relative remote fetch bases resolve."""
+        return self.url if self.kind is SourceKind.REPO else None
 
     def describe(self) -> str:
         if self.kind is SourceKind.REPO:
@@ -79,6 +86,8 @@ class ManifestSource:
             return f"{self.name} from {self.url}{at}"
         if self.kind is SourceKind.SHIPPED:
             return f"{self.name} (shipped with ukws)"
+        if self.kind is SourceKind.SNAPSHOT:
+            return f"{self.url} (snapshot, copied as {self.name})"
         return self.name
 
 
@@ -306,7 +315,7 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
     from ukws import manifest as loader
 
     m = load_manifest_file(
-        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
     )
     return loader.select_groups(m, groups if groups is not None else ws.config.groups)
 
@@ -365,7 +374,7 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
     problem: str | None = None
     try:
         full = load_manifest_file(
-            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
         )
         total = len(full.projects)
         selected = len(loader.select_groups(full, ws.config.groups).projects)

@@ -130,6 +130,10 @@ def resolve_source(
     given = Path(request.manifest).expanduser()
     file = given if given.is_absolute() else cwd / given
     if file.is_file():
+        from ukws.manifest.embedded import is_snapshot
+
+        if is_snapshot(file):
+            return ManifestSource(kind=SourceKind.SNAPSHOT, name=file.name, url=str(file.resolve()))
         return ManifestSource(kind=SourceKind.FILE, name=str(file.resolve()))
     if file.exists():
         raise UsageError(f"-m {request.manifest}: not a file")
@@ -222,12 +226,14 @@ def init(
             sha, url_used, failures = checkout.sha, checkout.url, checkout.failures
         elif source.kind is SourceKind.SHIPPED:
             _copy_shipped(staging)
+        elif source.kind is SourceKind.SNAPSHOT:
+            _copy_snapshot(Path(source.url or ""), staging / source.name)
         else:
             staging.mkdir()
         manifest = load_manifest_file(
             manifest_file(staging, source),
             local_manifests=dot / LOCAL_MANIFESTS_DIR,
-            manifest_url=source.url,
+            manifest_url=source.repo_url,
             display=manifest_file(dot / MANIFESTS_DIR, source),
         )
         from ukws import manifest as loader
@@ -269,3 +275,15 @@ def init(
         url_failures=failures,
         lock_set_aside=lock_aside,
     )
+
+
+def _copy_snapshot(snapshot: Path, dest: Path) -> None:
+    """Copy a snapshot and lay out the files it embeds next to the copy (all inside ``dest``'s folder)."""
+    from ukws.manifest.embedded import embedded_files
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(snapshot, dest)
+    for rel, data in embedded_files(snapshot):
+        target = dest.parent / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

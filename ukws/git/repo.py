@@ -314,3 +314,112 @@ def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
 def one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return text or type(e).__name__
+
+
+# -- reads for snapshots: trees walked in path order, history between two commits ------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeEntry:
+    """One entry of a commit's tree, as an archive wants it."""
+
+    path: str
+    """'/'-separated, relative to the project's top."""
+    kind: str
+    """``file``, ``exec`` (executable file), ``link`` (symlink), ``gitlink`` (a submodule's commit)."""
+    oid: str
+    """The blob (file, exec, link) or the commit (gitlink)."""
+
+
+_KINDS = {
+    pygit2.enums.FileMode.BLOB: "file",
+    pygit2.enums.FileMode.BLOB_EXECUTABLE: "exec",
+    pygit2.enums.FileMode.LINK: "link",
+    pygit2.enums.FileMode.COMMIT: "gitlink",
+}
+
+
+def tree_entries(repo: pygit2.Repository, commit: str) -> list[TreeEntry]:
+    """Every file, symlink and gitlink of ``commit``'s tree, sorted by the UTF-8 bytes of the path.
+    Only names and ids are read (no blob content), so a large tree costs a list of paths."""
+    try:
+        root = repo[commit].peel(pygit2.Commit).tree
+    except (KeyError, ValueError, pygit2.GitError) as e:
+        raise GitError(f"commit {commit} is not in {repo.path}: {one_line(e)}") from None
+    found: list[TreeEntry] = []
+    stack: list[tuple[str, pygit2.Tree]] = [("", root)]
+    while stack:
+        prefix, tree = stack.pop()
+        for entry in tree:
+            name = entry.name
+            assert name is not None
+            full = prefix + name
+            if entry.filemode == pygit2.enums.FileMode.TREE:
+                sub = repo[entry.id]
+                assert isinstance(sub, pygit2.Tree)
+                stack.append((full + "/", sub))
+                continue
+            kind = _KINDS.get(pygit2.enums.FileMode(entry.filemode), "file")
+            found.append(TreeEntry(path=full, kind=kind, oid=str(entry.id)))
+    found.sort(key=lambda e: e.path.encode())
+    return found
+
+
+def blob_bytes(repo: pygit2.Repository, oid: str) -> bytes:
+    """The content of blob ``oid`` (read whole: one file at a time)."""
+    blob = repo[oid]
+    assert isinstance(blob, pygit2.Blob)
+    return blob.data
+
+
+def has_blob(repo: pygit2.Repository, oid: str) -> bool:
+    """Whether the repository holds blob ``oid``."""
+    try:
+        obj = repo.get(oid)
+    except (ValueError, pygit2.GitError):
+        return False
+    return obj is not None and obj.type == pygit2.enums.ObjectType.BLOB
+
+
+def hash_blob(data: bytes) -> str:
+    """The git blob id of ``data`` (what ``git hash-object`` prints), without writing it."""
+    return str(pygit2.hash(data))
+
+
+def commit_time(repo: pygit2.Repository, sha: str) -> int:
+    """The committer time of ``sha`` (seconds since the epoch)."""
+    obj = repo[sha].peel(pygit2.Commit)
+    return int(obj.commit_time)
+
+
+def containing_ref(repo: pygit2.Repository, sha: str, prefixes: tuple[str, ...]) -> str | None:
+    """The first reference (in name order) under one of ``prefixes`` whose commit is ``sha`` or a
+    descendant of it, or None."""
+    for prefix in prefixes:
+        for name in refs_under(repo, prefix):
+            tip = commit_of(repo, name)
+            if tip is not None and is_ancestor(repo, sha, tip):
+                return name
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    sha: str
+    subject: str
+
+
+def log(repo: pygit2.Repository, since: str | None, until: str, *, limit: int = 0) -> list[LogEntry] | None:
+    """Commits reachable from ``until`` and not from ``since`` (``git log since..until``), newest
+    first, topological order; None when ``until`` (or ``since``) is not in the repository."""
+    if not has_commit(repo, until) or (since is not None and not has_commit(repo, since)):
+        return None
+    walker = repo.walk(pygit2.Oid(hex=until), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
+    if since is not None:
+        walker.hide(pygit2.Oid(hex=since))
+    out: list[LogEntry] = []
+    for c in walker:
+        out.append(LogEntry(sha=str(c.id), subject=(c.message or "").split("\n", 1)[0].strip()))
+        if limit and len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,264 @@
+"""Taking a snapshot of a workspace: every check that the release can be rebuilt elsewhere.
+
+The pins come from the lock (``.ukws/lock.xml``); a workspace made from a snapshot or a lock (its
+manifest pins every project to a full SHA) needs none. Each project must be checked out at its
+pin, with no changed or untracked files, and its pinned commit must be on a branch or tag fetched
+from its remote (else no one else can sync it); an application with patches must have exactly the
+manifest's series applied (the patch record of ``ukws patch-app``); every origin archive
+``ukws fetch`` recorded must be in the cache. ``allow_dirty`` turns each refusal into a caveat that
+says what was recorded instead. Nothing is written and no network is used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ukws import git
+from ukws.errors import UkwsError, WorkspaceError
+from ukws.lock import Lock, LockedBuild, LockedProject, pinned, read_lock
+from ukws.manifest.model import Manifest, Project
+from ukws.manifest.paths import is_within
+from ukws.manifest.urls import join_fetch
+from ukws.snapshot import records
+from ukws.snapshot.manifest import Snapshot, SnapshotFile, SnapshotOrigin
+from ukws.sync.model import SYNCED_REF
+from ukws.workspace import Workspace, load_workspace_manifest
+
+#: Where a pinned commit must be found to count as pushed: refs fetched from the project's remote.
+PUSHED_PREFIXES = ("refs/remotes/", "refs/tags/", "refs/ukws/fetched/")
+
+
+class SnapshotRefused(WorkspaceError):
+    """The workspace is not in a state a snapshot can record; one line per reason."""
+
+    def __init__(self, problems: tuple[str, ...], *, hint: str | None = None) -> None:
+        self.problems = problems
+        self.hint = hint
+        super().__init__("\n".join(problems))
+
+    def lines(self) -> list[str]:
+        return [*self.problems, *([self.hint] if self.hint else [])]
+
+
+ALLOW_DIRTY_HINT = "nothing written; fix the above, or record it anyway with --allow-dirty"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Finding:
+    problem: str
+    """Why the snapshot is refused."""
+    caveat: str
+    """What ``--allow-dirty`` records instead."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Taken:
+    """A snapshot and what went into it."""
+
+    snapshot: Snapshot
+    records: tuple[records.PatchRecord, ...]
+    """The applied series of the applications that have one."""
+    repos: tuple[tuple[str, Path], ...]
+    """Project path -> its repository folder, in manifest order."""
+
+
+def _label(p: Project) -> str:
+    return f"{p.name} ({p.path})" if p.name != p.path else p.name
+
+
+def _pins(ws: Workspace, manifest: Manifest) -> Lock:
+    """The lock, or the manifest's own pins when it pins every project to a full SHA."""
+    if ws.lock_path.is_file():
+        lock = read_lock(ws.lock_path)
+        have = {p.path for p in lock.projects}
+        missing = [p for p in manifest.projects if p.path not in have]
+        if missing:
+            names = ", ".join(_label(p) for p in missing)
+            raise WorkspaceError(f"{ws.lock_path}: does not pin {names}; run 'ukws resolve', then 'ukws sync'")
+        return lock
+    unpinned = [p for p in manifest.projects if not git.is_sha(p.revision)]
+    if unpinned:
+        raise WorkspaceError(
+            f"{ws.root}: no lock, and {_label(unpinned[0])} follows {unpinned[0].revision}; "
+            "run 'ukws resolve' (and 'ukws sync') first"
+        )
+    builds: tuple[LockedBuild, ...] = ()
+    try:
+        builds = read_lock(ws.manifest_path).builds
+    except UkwsError:
+        builds = ()  # the manifest is a plain pinned manifest, not a lock or a snapshot
+    projects = tuple(
+        LockedProject(
+            name=p.name,
+            path=p.path,
+            revision=p.revision,
+            upstream=p.upstream,
+            version=p.version.removeprefix("==") if p.version and p.version.startswith("==") else None,
+        )
+        for p in manifest.projects
+    )
+    return Lock(projects=projects, builds=builds)
+
+
+def changed_files(
+    repo: git.Repository, top: Path, record: records.PatchRecord | None, nested: tuple[str, ...]
+) -> list[str]:
+    """Changed and untracked files, less the nested projects and the files the applied series
+    changed as its record says."""
+    state = git.work_state(repo)
+    expected = dict(record.files) if record is not None else {}
+    changed: list[str] = []
+    for rel in (*state.dirty, *state.untracked):
+        if any(is_within(rel.rstrip("/"), n) for n in nested):
+            continue
+        if rel.endswith("/"):  # a folder of untracked files: each must be one the series added
+            inner = sorted(
+                str(f.relative_to(top)).replace("\\", "/") for f in (top / rel).rglob("*") if not f.is_dir()
+            )
+            changed.extend(f for f in inner if f not in expected)
+            if not inner:
+                changed.append(rel)
+            continue
+        if rel not in expected:
+            changed.append(rel)
+    for rel, change in sorted(expected.items()):
+        path = top / rel
+        now = git.hash_blob(path.read_bytes()) if path.is_file() and not path.is_symlink() else None
+        if now != change.after:
+            changed.append(rel)
+    return sorted(set(changed))
+
+
+def _files_named(manifest: Manifest) -> list[tuple[str, str | None, str]]:
+    """(path, sha256 the manifest gives or None, who names it) for every patch and defconfig."""
+    out: list[tuple[str, str | None, str]] = []
+    for p in manifest.projects:
+        if p.app is None:
+            continue
+        out.extend((patch.path, patch.sha256, f"{patch.loc}: project {p.name}") for patch in p.app.patches)
+        out.extend(
+            (t.defconfig, None, f"{t.loc}: project {p.name}") for t in p.app.targets if t.defconfig is not None
+        )
+    return out
+
+
+def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str) -> Taken:
+    """Check the workspace and build its snapshot (nothing is written)."""
+    manifest = load_workspace_manifest(ws)
+    lock = _pins(ws, manifest)
+    pins = {p.path: p for p in lock.projects}
+    findings: list[_Finding] = []
+    hard: list[str] = []
+    found_records: list[records.PatchRecord] = []
+    repos: list[tuple[str, Path]] = []
+    newest = 0
+    paths = [p.path for p in manifest.projects]
+
+    for p in manifest.projects:
+        label, top = _label(p), ws.root / p.path
+        pin = pins[p.path].revision
+        if git.git_dir(top) is None:
+            hard.append(f"{label}: not synced; run 'ukws sync'")
+            continue
+        repo = git.open_repo(top)
+        repos.append((p.path, top))
+        if not git.has_commit(repo, pin):
+            hard.append(f"{label}: pinned commit {pin} is not in the repository; run 'ukws sync'")
+            continue
+        newest = max(newest, git.commit_time(repo, pin))
+        head = git.head(repo).sha
+        short = pin[:12]
+        if head != pin:
+            findings.append(_Finding(
+                problem=f"{label}: checked out {head[:12] if head else 'nothing'}, not its pin {short}; "
+                        "run 'ukws sync'",
+                caveat=f"{label}: recorded its pin {short}, not the checked-out {head[:12] if head else 'nothing'}",
+            ))  # fmt: skip
+        if git.containing_ref(repo, pin, PUSHED_PREFIXES) is None and not (
+            git.is_sha(p.revision) and git.commit_of(repo, SYNCED_REF) == pin
+        ):
+            findings.append(_Finding(
+                problem=f"{label}: commit {short} is on no branch or tag of its remote (not pushed); "
+                        "push it and sync, or pin a pushed commit",
+                caveat=f"{label}: recorded commit {short}, which is on no branch or tag of its remote: "
+                       "this snapshot syncs only where that commit can be fetched",
+            ))  # fmt: skip
+        record: records.PatchRecord | None = None
+        patches = p.app.patches if p.app is not None else ()
+        record = records.read_patch_record(ws.dot, p.name)
+        if record is not None:
+            found_records.append(record)
+            wanted = tuple((x.path, x.sha256) for x in patches)
+            applied = tuple((x.path, x.sha256) for x in record.patches)
+            if applied != wanted or record.base != pin:
+                findings.append(_Finding(
+                    problem=f"{label}: the applied patch series ({len(applied)} patch(es) on "
+                            f"{record.base[:12]}) is not the manifest's ({len(wanted)} on {short}); "
+                            "run 'ukws patch-app' again",
+                    caveat=f"{label}: recorded the manifest's series of {len(wanted)} patch(es); the working "
+                           "tree has another one applied",
+                ))  # fmt: skip
+        elif patches:
+            findings.append(_Finding(
+                problem=f"{label}: its patch series ({len(patches)} patch(es)) is not applied; run 'ukws patch-app'",
+                caveat=f"{label}: recorded the manifest's series of {len(patches)} patch(es), which is not "
+                       "applied in the working tree",
+            ))  # fmt: skip
+        nested = tuple(q[len(p.path) + 1 :] for q in paths if q != p.path and is_within(q, p.path))
+        changed = changed_files(repo, top, record, nested)
+        if changed:
+            shown = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+            findings.append(_Finding(
+                problem=f"{label}: {len(changed)} changed or untracked file(s) ({shown}); commit, push and "
+                        "resolve them, or move them away",
+                caveat=f"{label}: {len(changed)} changed or untracked file(s) ({shown}) are not recorded: "
+                       f"the snapshot has commit {short}",
+            ))  # fmt: skip
+
+    files: list[SnapshotFile] = []
+    base = ws.manifest_path.parent
+    for rel, sha, who in _files_named(manifest):
+        try:
+            data = (base / rel).read_bytes()
+        except OSError as e:
+            hard.append(f"{who}: {rel}: cannot read ({e.strerror or e})")
+            continue
+        if sha is not None and hashlib.sha256(data).hexdigest() != sha:
+            hard.append(f"{who}: {rel}: sha256 is {hashlib.sha256(data).hexdigest()}, the manifest says {sha}")
+            continue
+        files.append(SnapshotFile(path=rel, data=data))
+
+    origins: list[SnapshotOrigin] = []
+    for need in records.read_needs(ws.dot):
+        if records.cached_origin(ws.dot, need.sha256) is None:
+            findings.append(_Finding(
+                problem=f"{need.target}: origin archive {need.file} of {need.library} (sha256 {need.sha256[:12]}) "
+                        "is not in the cache; run 'ukws fetch'",
+                caveat=f"{need.target}: recorded origin archive {need.file} of {need.library} by URL and sha256 "
+                       "only: it is not in the cache",
+            ))  # fmt: skip
+        origins.append(SnapshotOrigin(
+            target=need.target, library=need.library, url=need.url, file=need.file, sha256=need.sha256
+        ))  # fmt: skip
+
+    if hard:
+        raise SnapshotRefused(tuple(hard), hint="nothing written")
+    if findings and not allow_dirty:
+        raise SnapshotRefused(tuple(f.problem for f in findings), hint=ALLOW_DIRTY_HINT)
+    remotes = tuple(
+        dataclasses.replace(r, fetch=join_fetch(r.fetch, ws.config.manifest.repo_url, ws.manifest_path.parent))
+        for r in manifest.remotes
+    )  # absolute: the snapshot is read far from the manifest repository
+    snap = Snapshot(
+        manifest=dataclasses.replace(pinned(manifest, lock), remotes=remotes, source=str(ws.manifest_path)),
+        builds=tuple(b for b in lock.builds if b.app in {p.name for p in manifest.projects}),
+        files=tuple(files),
+        origins=tuple(dict.fromkeys(origins)),
+        ukws_version=ukws_version,
+        source_date_epoch=newest,
+        caveats=tuple(f.caveat for f in findings),
+    )
+    return Taken(snapshot=snap, records=tuple(found_records), repos=tuple(repos))
