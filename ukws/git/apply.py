@@ -134,6 +134,8 @@ def _sections(patch: bytes) -> list[bytes]:
     """The file sections of a git-format patch (text before the first one dropped)."""
     text = git_format(patch)
     starts = [m.start() for m in re.finditer(rb"^diff --git ", text, re.MULTILINE)]
+    if not starts:
+        return []
     return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
