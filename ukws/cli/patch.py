@@ -62,6 +62,9 @@ def _headline(a: AppResult) -> str:
     n = len(a.patches)
     series = f"{n} patch{'es' if n != 1 else ''}"
     at = f" at {a.base[:12]}" if a.base else ""
+    if n == 0 and a.action in ("applied", "unchanged", "would apply"):
+        done = {"applied": "done", "unchanged": "already done", "would apply": "would be done"}[a.action]
+        return f"{a.name} ({a.app_dir}): no patches; Makefile pointing {done}{at}"
     words = {
         "applied": f"applied {series}{at}",
         "updated": f"series and Makefile brought up to date ({series}){at}",

@@ -43,7 +43,7 @@ def status_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
 def series_words(s: Any) -> list[str]:
     """An applied patch series in a few words: how many patches, the files it added, edits since."""
     n = len(s.patches)
-    words = [f"{n} patch{'es' if n != 1 else ''}"]
+    words = [f"{n} patch{'es' if n != 1 else ''}" if n else "no patches, Makefile pointed"]
     if s.added:
         words.append(f"adds {', '.join(s.added)}")
     if s.edited:
