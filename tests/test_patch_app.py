@@ -299,3 +299,74 @@ def test_sync_keeps_an_applied_series(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert "warning: app-hello (apps/hello): patch series not applied again:" in r.stderr
     assert _status(ws) == {}
+
+
+def test_usage_and_workspace_errors(tmp_path: Path) -> None:
+    world = make_world(tmp_path)
+    assert ukws(tmp_path, "init", "-m", str(world.manifest), "ws").exit_code == 0
+    ws = tmp_path / "ws"
+    r = ukws(ws, "patch-app")
+    assert (r.exit_code, r.stderr) == (1, "ukws: app-hello (apps/hello): not synced; run 'ukws sync' first\n")
+    assert ukws(ws, "sync").exit_code == 0
+    for args, message in [
+        (("nope",), "no project 'nope' in the workspace's manifest (see 'ukws list')"),
+        (("unikraft",), "project 'unikraft' has no <x-app> in the manifest; nothing to patch"),
+        (("--check", "--revert"), "--check and --revert cannot be combined"),
+    ]:
+        r = ukws(ws, "patch-app", *args)
+        assert (r.exit_code, r.stderr) == (2, f"ukws: {message}\n")
+    (world.manifest.parent / "patches" / "0001-config.patch").unlink()
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 1 and "patch patches/0001-config.patch not found" in r.stderr
+
+
+def test_symlinks_and_a_foreign_makefile_in_a_subdir(tmp_path: Path) -> None:
+    link = "diff --git a/tools/app/l b/tools/app/l\nnew file mode 120000\n--- /dev/null\n+++ b/tools/app/l\n" \
+        "@@ -0,0 +1 @@\n+../../../etc\n\\ No newline at end of file\n"
+    ws = _workspace(tmp_path, make_world(tmp_path, patches={"link.patch": link}, subdir="tools/app"))
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 1 and "patch patches/link.patch makes tools/app/l a symlink or submodule; refused" in r.stderr
+
+    glue = "--- a/tools/app/Makefile\n+++ b/tools/app/Makefile\n@@ -1 +1,2 @@\n all:\n+\t@echo glue\n"
+    files = {"tools/app/Makefile": "all:\n", "tools/app/main.c": "int x;\n"}
+    other = tmp_path / "other"
+    other.mkdir()
+    ws = _workspace(other, make_world(other, patches={"glue.patch": glue}, app_files=files, subdir="tools/app"))
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0, r.stderr
+    assert "apps/hello/tools/app/Makefile does not set UK_ROOT (not a Unikraft application Makefile)" in r.stderr
+    assert (ws / APP / "tools/app/Makefile").read_text() == "all:\n\t@echo glue\n"
+    assert "app-hello (apps/hello/tools/app): applied 1 patch at" in r.stdout
+
+
+def test_the_lock_gives_the_library_order(tmp_path: Path) -> None:
+    from ukws import workspace
+    from ukws.lock import Lock, LockedBuild, LockedProject, write_lock
+
+    ws = _workspace(tmp_path, make_world(tmp_path))
+    w = workspace.open_workspace(ws)
+    manifest = workspace.load_workspace_manifest(w)
+    pins = tuple(
+        LockedProject(name=p.name, path=p.path, revision=str(pygit2.Repository(str(ws / p.path)).head.target))
+        for p in manifest.projects
+    )
+    write_lock(w.lock_path, manifest, Lock(projects=pins, builds=(LockedBuild(app="app-hello", libraries=()),)))
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0 and "no resolved library order" not in r.stderr
+    assert "\nLIBS :=\n" in (ws / APP / "Makefile").read_text()
+    write_lock(w.lock_path, manifest, Lock(projects=pins, builds=(LockedBuild(app="app-hello",
+                                                                              libraries=("libs/newlib",)),)))
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0 and "series and Makefile brought up to date" in r.stdout
+    assert "\nLIBS := $(UK_LIBS)/newlib\n" in (ws / APP / "Makefile").read_text()
+    assert ukws(ws, "patch-app", "--revert").exit_code == 0 and _status(ws) == {}
+
+
+def test_the_shipped_xenstore_patch_reads(repo_root: Path) -> None:
+    from ukws import git
+
+    data = (repo_root / "manifests/xenstore/0001-xenstored-unikraft-build-glue.patch").read_bytes()
+    assert [(d.status, d.new_path) for d in git.patch_deltas(data)] == [
+        ("A", "tools/xenstored/Config.uk"),
+        ("A", "tools/xenstored/Makefile.uk"),
+    ]
