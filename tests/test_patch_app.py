@@ -370,3 +370,21 @@ def test_the_shipped_xenstore_patch_reads(repo_root: Path) -> None:
         ("A", "tools/xenstored/Config.uk"),
         ("A", "tools/xenstored/Makefile.uk"),
     ]
+
+
+def test_a_crlf_checkout(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, make_world(tmp_path))
+    app_dir = ws / APP
+    repo = pygit2.Repository(str(app_dir))
+    repo.config["core.autocrlf"] = "true"
+    for name in ("Makefile", "Makefile.uk", "main.c"):  # what a checkout with autocrlf writes
+        (app_dir / name).write_bytes((app_dir / name).read_bytes().replace(b"\n", b"\r\n"))
+    pristine = _snapshot(app_dir)
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0, r.stderr
+    assert (app_dir / "Makefile.uk").read_bytes().endswith(b"main.c\r\nAPPHELLO_CFLAGS-y += -DHELLO=1\r\n")
+    assert (app_dir / "Config.uk").read_bytes().startswith(b"config APPHELLO\r\n")
+    assert b"UK_ROOT ?= $(abspath $(CURDIR)/../../unikraft)\r\n" in (app_dir / "Makefile").read_bytes()
+    assert "already applied" in ukws(ws, "patch-app").stdout
+    assert ukws(ws, "patch-app", "--revert").exit_code == 0
+    assert _snapshot(app_dir) == pristine
