@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ukws.errors import UsageError, WorkspaceError
-from ukws.manifest.model import Manifest
+from ukws.manifest.model import Manifest, Project
 from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
 
 if TYPE_CHECKING:
@@ -454,6 +454,7 @@ def sync_options(
     prune: bool = False,
     only: tuple[str, ...] = (),
     progress: Callable[[ProgressEvent], None] | None = None,
+    before_move: Callable[[Project], None] | None = None,
 ) -> SyncOptions:
     """Sync options from the command line's choices plus what the workspace's configuration and
     lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins."""
@@ -469,6 +470,7 @@ def sync_options(
         prune=prune,
         only=only,
         progress=progress,
+        before_move=before_move,
         depth=c.depth,
         mirror=c.mirror,
         reference=Path(c.reference) if c.reference else None,

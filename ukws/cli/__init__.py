@@ -52,7 +52,7 @@ def _global(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
-    from ukws.cli import forall, init, manifest, resolve, snapshot, status, sync
+    from ukws.cli import forall, init, manifest, patch, resolve, snapshot, status, sync
 
     init.register(app)
     sync.register(app)
@@ -61,6 +61,7 @@ def _register() -> None:
     resolve.register(app)
     snapshot.register(app)
     manifest.register(app)
+    patch.register(app)
 
 
 _register()

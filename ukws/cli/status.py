@@ -22,19 +22,37 @@ from ukws.cli.manifest import GroupsOpt, ManifestOpt, load_manifest
 def status_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
     """Show each project's checkout: branch, commit, ahead/behind, local changes, pin."""
     from ukws import status, workspace
+    from ukws.build import patch
 
-    def go() -> tuple[Any, ...]:
+    def go() -> tuple[tuple[Any, ...], dict[str, Any]]:
         ws = find_workspace()
         manifest = only(workspace.load_workspace_manifest(ws), projects)
-        return status.project_status(root=ws.root, manifest=manifest, pins=workspace.read_pins(ws))
+        rows = status.project_status(root=ws.root, manifest=manifest, pins=workspace.read_pins(ws))
+        return rows, patch.workspace_series(ws, manifest)
 
-    rows = common.run(go)
+    rows, series = common.run(go)
     if as_json:
-        common.emit_json(rows)
+        common.emit_json([{**common.to_jsonable(r), "patch_series": series.get(r.path)} for r in rows])
         return
     width = max((len(r.path) for r in rows), default=0)
     for r in rows:
-        sys.stdout.write(f"{r.path:<{width}}  {status_text(r)}\n")
+        words = status_text(r) + (f"; {series_text(series[r.path])}" if r.path in series else "")
+        sys.stdout.write(f"{r.path:<{width}}  {words}\n")
+
+
+def series_words(s: Any) -> list[str]:
+    """An applied patch series in a few words: how many patches, the files it added, edits since."""
+    n = len(s.patches)
+    words = [f"{n} patch{'es' if n != 1 else ''}" if n else "no patches, Makefile pointed"]
+    if s.added:
+        words.append(f"adds {', '.join(s.added)}")
+    if s.edited:
+        words.append(f"edited since: {', '.join(s.edited)}")
+    return words
+
+
+def series_text(s: Any) -> str:
+    return f"patch series applied ({'; '.join(series_words(s))})"
 
 
 def status_text(r: Any) -> str:
@@ -59,19 +77,26 @@ def status_text(r: Any) -> str:
 def diff_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
     """Show uncommitted changes of every project, as patches with paths from the workspace root."""
     from ukws import status, workspace
+    from ukws.build import patch
 
-    def go() -> tuple[Any, ...]:
+    def go() -> tuple[tuple[Any, ...], dict[str, Any]]:
         ws = find_workspace()
         manifest = only(workspace.load_workspace_manifest(ws), projects)
-        return status.project_diff(root=ws.root, manifest=manifest)
+        return status.project_diff(root=ws.root, manifest=manifest), patch.workspace_series(ws, manifest)
 
-    diffs = common.run(go)
+    diffs, series = common.run(go)
     if as_json:
-        common.emit_json(diffs)
+        common.emit_json([{**common.to_jsonable(d), "patch_series": series.get(d.path)} for d in diffs])
         return
     for d in diffs:
+        if d.patch or d.path in series:
+            sys.stdout.write(f"project {d.path}/\n")
+        if d.path in series:
+            # Files the series added are untracked, so the patch below does not show them.
+            first, *rest = series_words(series[d.path])
+            sys.stdout.write(f"# ukws patch-app: {'; '.join([first + ' applied', *rest])}\n")
         if d.patch:
-            sys.stdout.write(f"project {d.path}/\n{d.patch}")
+            sys.stdout.write(d.patch)
             if not d.patch.endswith("\n"):
                 sys.stdout.write("\n")
 

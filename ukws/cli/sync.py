@@ -15,6 +15,7 @@ from ukws.cli import common
 from ukws.cli.common import JsonOpt, ProjectsArg, fancy_output, find_workspace, user_rules
 
 if TYPE_CHECKING:
+    from ukws.build.patch import Resumed
     from ukws.git import ManifestCheckout
     from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
 
@@ -145,12 +146,13 @@ def sync_cmd(
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
     from ukws import workspace
+    from ukws.build import patch
     from ukws.errors import UsageError
     from ukws.sync import engine as sync
 
     started = time.monotonic()
 
-    def go() -> tuple[ManifestCheckout | None, SyncResult]:
+    def go() -> tuple[ManifestCheckout | None, SyncResult, tuple[Resumed, ...]]:
         if network_only and local_only:
             raise UsageError("-n/--network-only and -l/--local-only cannot be combined")
         if jobs < 0:
@@ -179,15 +181,28 @@ def sync_cmd(
                 prune=prune,
                 only=tuple(projects or ()),
                 progress=None if as_json else view,
+                before_move=None if network_only else patch.suspend_for_move(ws),
             )
             result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
-        return manifest_update, result
+        # Patch series set aside while their checkout moved are applied again (at the new commit).
+        resumed = patch.resume_after_sync(ws, manifest)
+        return manifest_update, result, resumed
 
-    manifest_update, result = common.run(go)
+    manifest_update, result, resumed = common.run(go)
     manifest_ok = manifest_update is None or manifest_update.action != "failed"
+    patches_ok = all(r.ok for r in resumed)
     if as_json:
-        common.emit_json({"manifest": manifest_update, "ok": result.ok and manifest_ok, "outcomes": result.outcomes})
+        common.emit_json(
+            {
+                "manifest": manifest_update,
+                "ok": result.ok and manifest_ok and patches_ok,
+                "outcomes": result.outcomes,
+                "patch_series": resumed,
+            }
+        )
     else:
+        for r in resumed:
+            common.info(f"{'patched' if r.ok else 'warning:'} {r.name} ({r.path}): {r.message}")
         limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
         for line in summary_lines(result, time.monotonic() - started, limit):
             common.info(line)
@@ -195,7 +210,7 @@ def sync_cmd(
             common.info(
                 "  the manifest repository could not be fetched (see above); projects follow the manifest as it was"
             )
-    if not (result.ok and manifest_ok):
+    if not (result.ok and manifest_ok and patches_ok):
         raise typer.Exit(common.EXIT_FAILURE)
 
 

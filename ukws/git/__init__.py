@@ -4,13 +4,37 @@ runs ``git``.
 - :mod:`ukws.git.repo`: open, refs, objects, tags, blobs, work state;
 - :mod:`ukws.git.fetch`: URL checks, transports, progress, fetches and object seeding;
 - :mod:`ukws.git.checkout`: checkout, conflicts, interrupted-checkout repair, replay;
-- :mod:`ukws.git.manifest_repo`: the manifest repository's clone and update.
+- :mod:`ukws.git.manifest_repo`: the manifest repository's clone and update;
+- :mod:`ukws.git.apply`: patches applied to trees, and the working-tree reads a patch series needs.
 
 Callers write ``from ukws import git`` and ``git.fetch(...)``: this module re-exports the public names.
 """
 
 from __future__ import annotations
 
+from ukws.git.apply import (
+    EXECUTABLE_MODE,
+    GITLINK_MODE,
+    NOT_A_FILE,
+    SYMLINK_MODE,
+    PatchDelta,
+    PatchError,
+    TreeChange,
+    add_blob,
+    apply_series_to_tree,
+    apply_to_tree,
+    blob_data,
+    checkout_bytes,
+    commit_tree,
+    git_format,
+    keep_blobs,
+    lf_normalised,
+    patch_deltas,
+    tree_blob,
+    tree_changes,
+    worktree_blob,
+    worktree_data,
+)
 from ukws.git.checkout import (
     CheckoutConflict,
     RebaseConflict,
@@ -81,27 +105,40 @@ from ukws.git.repo import (
 )
 
 __all__ = [
+    "EXECUTABLE_MODE",
+    "GITLINK_MODE",
+    "NOT_A_FILE",
+    "SYMLINK_MODE",
     "CheckoutConflict",
     "Head",
     "LogEntry",
     "ManifestCheckout",
+    "PatchDelta",
+    "PatchError",
     "Progress",
     "RebaseConflict",
     "Repository",
     "Tag",
+    "TreeChange",
     "TreeEntry",
     "WorkState",
     "add_alternate",
+    "add_blob",
     "ahead_behind",
+    "apply_series_to_tree",
+    "apply_to_tree",
     "blob_bytes",
+    "blob_data",
     "branch_commit",
     "check_revision",
     "check_url",
     "checked_out_commit",
     "checkout",
+    "checkout_bytes",
     "clone_manifest_repo",
     "commit_of",
     "commit_time",
+    "commit_tree",
     "containing_ref",
     "delete_ref",
     "detach",
@@ -111,6 +148,7 @@ __all__ = [
     "fetch_error",
     "finish_interrupted_checkout",
     "git_dir",
+    "git_format",
     "has_blob",
     "has_commit",
     "has_stash",
@@ -119,6 +157,8 @@ __all__ = [
     "init",
     "is_ancestor",
     "is_sha",
+    "keep_blobs",
+    "lf_normalised",
     "list_files",
     "list_tags",
     "local_branches",
@@ -128,6 +168,7 @@ __all__ = [
     "manifest_repo_local_work",
     "one_line",
     "open_repo",
+    "patch_deltas",
     "read_blob",
     "ref_target",
     "refs_current",
@@ -138,7 +179,11 @@ __all__ = [
     "seed_objects",
     "set_ref",
     "set_timeouts",
+    "tree_blob",
+    "tree_changes",
     "tree_entries",
     "update_manifest_repo",
     "work_state",
+    "worktree_blob",
+    "worktree_data",
 ]

@@ -86,6 +86,10 @@ class SyncOptions:
     progress: Callable[[ProgressEvent], None] | None = None
     timeout: float = 60.0
     """Seconds a connection or a stalled transfer may take before it fails."""
+    before_move: Callable[[Project], None] | None = None
+    """Called (in the project's worker thread) just before a working tree is moved to another commit;
+    a :class:`UkwsError` it raises leaves the project where it is, skipped with that message. ``ukws sync``
+    uses it to set an applied patch series aside (the sync wing knows nothing of patches)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

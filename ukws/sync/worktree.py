@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ukws import git
+from ukws.errors import UkwsError
 from ukws.fileops import is_inside
 from ukws.manifest.model import Project
 from ukws.sync import journal as syncstate
@@ -47,6 +48,16 @@ def repair(ctx: Context, repo: git.Repository, journal: syncstate.Journal, gitdi
     return note
 
 
+def _before_move(ctx: Context, p: Project, rev: str) -> None:
+    """Let the caller prepare the working tree for a move (see ``SyncOptions.before_move``)."""
+    if ctx.options.before_move is None:
+        return
+    try:
+        ctx.options.before_move(p)
+    except UkwsError as e:
+        raise Skip(f"not updated to {rev}: {e}") from None
+
+
 def update(
     ctx: Context, repo: git.Repository, p: Project, rev: str, target: str, journal: syncstate.Journal
 ) -> ProjectOutcome:
@@ -68,6 +79,12 @@ def update(
             f"{p.name} ({p.path}): {ahead} commit(s) on the detached HEAD are not in {rev}; kept at "
             f"{recovery} (get them back: git -C {p.path} switch -c <branch> {recovery})"
         )
+    try:
+        _before_move(ctx, p, rev)
+    except Skip:
+        if recovery is not None:
+            git.delete_ref(repo, recovery)
+        raise
     journal.write(op="checkout", **{"from": head.sha, "to": target, "branch": None})
     try:
         git.checkout(repo, target)
@@ -94,6 +111,7 @@ def _update_branch(
     """HEAD is on a local branch: fast-forward it when it holds no commits of its own; with
     ``--rebase`` replay its commits onto the target; otherwise leave it alone."""
     if git.is_ancestor(repo, tip, target):
+        _before_move(ctx, p, rev)
         journal.write(op="checkout", **{"from": tip, "to": target, "branch": branch})
         try:
             git.checkout(repo, target, branch=branch)
@@ -126,6 +144,7 @@ def _update_branch(
         new_tip = git.replay(repo, tip, target, hide=[synced] if synced else [])
     except git.RebaseConflict as e:
         raise Skip(f"rebase of branch {branch} onto {rev} aborted, branch unchanged: {e}; rebase by hand") from None
+    _before_move(ctx, p, rev)
     journal.write(op="checkout", **{"from": tip, "to": new_tip, "branch": branch})
     try:
         git.checkout(repo, new_tip, branch=branch)
