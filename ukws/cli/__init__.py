@@ -52,7 +52,7 @@ def _global(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
-    from ukws.cli import forall, init, manifest, resolve, status, sync
+    from ukws.cli import build, forall, init, manifest, resolve, status, sync
 
     init.register(app)
     sync.register(app)
@@ -60,6 +60,7 @@ def _register() -> None:
     forall.register(app)
     resolve.register(app)
     manifest.register(app)
+    build.register(app)
 
 
 _register()

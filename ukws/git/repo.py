@@ -7,6 +7,7 @@ code read git through these helpers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,3 +315,44 @@ def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
 def one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return text or type(e).__name__
+
+
+def commit_files(
+    path: Path,
+    files: Mapping[str, bytes],
+    *,
+    message: str,
+    when: int,
+    executable: frozenset[str] = frozenset(),
+    branch: str = "main",
+    tags: tuple[str, ...] = (),
+) -> str:
+    """Commit ``files`` (path -> content; the whole tree) on ``branch`` of the bare repository at
+    ``path`` (created when missing), with a fixed identity and time ``when``, so the same input gives
+    the same commit. ``tags`` are created (lightweight) on it. Returns the commit SHA."""
+    repo = pygit2.Repository(str(path)) if git_dir(path) is not None else pygit2.init_repository(
+        str(path), bare=True, initial_head=branch
+    )
+    index = pygit2.Index()
+    for name, data in sorted(files.items()):
+        mode = pygit2.enums.FileMode.BLOB_EXECUTABLE if name in executable else pygit2.enums.FileMode.BLOB
+        index.add(pygit2.IndexEntry(name, repo.create_blob(data), mode))
+    tree = index.write_tree(repo)
+    ref_name = f"refs/heads/{branch}"
+    ref = repo.references.get(ref_name)
+    parents = [ref.target] if ref is not None else []
+    sig = pygit2.Signature("ukws", "ukws@ukws.invalid", when, 0)
+    oid = repo.create_commit(None, sig, sig, message, tree, parents)
+    repo.references.create(ref_name, oid, force=True)
+    for name in tags:
+        repo.references.create(f"refs/tags/{name}", oid, force=True)
+    return str(oid)
+
+
+def commit_time(path: Path, sha: str) -> int | None:
+    """The committer time (seconds since the epoch) of ``sha`` in the repository at ``path``."""
+    try:
+        obj = pygit2.Repository(str(path))[sha]
+    except (pygit2.GitError, KeyError, ValueError):
+        return None
+    return int(obj.commit_time) if isinstance(obj, pygit2.Commit) else None
