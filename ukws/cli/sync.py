@@ -261,8 +261,14 @@ def fetch_cmd(
         return
     started = time.monotonic()
     outcome = common.run(lambda: _sync(projects, jobs, True, False, fail_fast, False, False, as_json))
-    found = None if no_origins or projects else _fetch_origins(jobs, as_json)
-    ok = _finish(outcome, started, as_json, {"origins": found} if as_json else None)
+    with_origins = not no_origins and not projects
+    if as_json:
+        found = _fetch_origins(jobs, as_json) if with_origins else None
+        ok = _finish(outcome, started, as_json, {"origins": found})
+    else:
+        ok = _finish(outcome, started, as_json)
+        if with_origins:
+            _fetch_origins(jobs, as_json)
     if not ok:
         raise typer.Exit(common.EXIT_FAILURE)
 

@@ -341,6 +341,11 @@ def commit_files(
     ref_name = f"refs/heads/{branch}"
     ref = repo.references.get(ref_name)
     parents = [ref.target] if ref is not None else []
+    if ref is not None and repo[ref.target].tree_id == tree:  # the same content again: nothing to commit
+        oid = ref.target
+        for name in tags:
+            repo.references.create(f"refs/tags/{name}", oid, force=True)
+        return str(oid)
     sig = pygit2.Signature("ukws", "ukws@ukws.invalid", when, 0)
     oid = repo.create_commit(None, sig, sig, message, tree, parents)
     repo.references.create(ref_name, oid, force=True)

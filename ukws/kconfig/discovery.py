@@ -152,6 +152,14 @@ def discover(
                 target = owner.get(ref.symbol)
                 if target is None:
                     key = (str(ref.loc.file), ref.loc.line, ref.symbol)
+                    if ref.kind == "select" and core is not None and ref.symbol.startswith("LIBUK"):
+                        # A core library the core no longer has (lib-newlib 0.13.1 selects LIBUKTIME):
+                        # Kconfig ignores the select and the build goes on, so this only warns.
+                        note = (f"{ref.loc}: {src_project} selects {ref.symbol}, which the core does not define; "
+                                "Kconfig ignores that select")
+                        if note not in warnings:
+                            warnings.append(note)
+                        continue
                     if key not in missing:
                         missing[key] = Missing(symbol=ref.symbol, project=src_project, loc=ref.loc)
                     continue
