@@ -341,7 +341,9 @@ def commit_files(
     ref_name = f"refs/heads/{branch}"
     ref = repo.references.get(ref_name)
     parents = [ref.target] if ref is not None else []
-    if ref is not None and repo[ref.target].tree_id == tree:  # the same content again: nothing to commit
+    head = repo[ref.target] if ref is not None else None
+    if isinstance(head, pygit2.Commit) and head.tree_id == tree:  # the same content again: nothing to commit
+        assert ref is not None
         oid = ref.target
         for name in tags:
             repo.references.create(f"refs/tags/{name}", oid, force=True)
