@@ -3,7 +3,9 @@ make over the demo's miniature Unikraft-like core, and origin archives served ov
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -195,6 +197,33 @@ def test_build_errors_name_what_to_do(tmp_path: Path) -> None:
     assert r.returncode == 1 and "libs/hello: a library on L= is not checked out; run 'ukws sync'" in r.stderr
     r = ukws(ws, "run")
     assert r.returncode == 1
+    assert ukws(ws, "sync").returncode == 0
+    (ws / "build").write_text("a file of mine\n")
+    r = ukws(ws, "build")
+    assert r.returncode == 1 and "a file is in the way of the build folder" in r.stderr
+    assert (ws / "build").read_text() == "a file of mine\n", "nothing a user made is overwritten"
+
+
+def test_up_carries_on_after_being_killed(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    from ukws.build.demo import create_demo
+
+    demo = create_demo(tmp_path / "demo")
+    argv = [sys.executable, "-m", "ukws", "-C", str(tmp_path), "up", "-m", str(demo.manifest), "--rewrite",
+            demo.rewrite, "ws"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.0)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    r = ukws(tmp_path, *argv[5:], "--run")  # the same command again
+    assert r.returncode == 0, r.stderr
+    assert "app-demo: Hello world!" in r.stdout
+    again = ukws(tmp_path / "ws", "up")
+    assert again.returncode == 0 and "(as it is)" in again.stderr, again.stderr
 
 
 @pytest.mark.parametrize("words,argv,expected", [
