@@ -80,3 +80,15 @@ class GitError(UkwsError):
 
 class ResolveError(UkwsError):
     """No set of versions satisfies every constraint, or a dependency cannot be found."""
+
+
+class BuildError(UkwsError):
+    """A build, or the origin archives it needs, failed; ``details`` (make's last lines) follow the message."""
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        self.message = message
+        self.details = details
+        super().__init__(message)
+
+    def lines(self) -> list[str]:
+        return [self.message, *(f"  {printable(d)}" for d in self.details)]

@@ -52,16 +52,17 @@ def _global(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; none of them imports lxml or pygit2 at import time.
-    from ukws.cli import forall, init, manifest, patch, resolve, snapshot, status, sync
+    from ukws.cli import build, forall, init, manifest, patch, resolve, snapshot, status, sync
 
     init.register(app)
     sync.register(app)
     status.register(app)
     forall.register(app)
     resolve.register(app)
+    patch.register(app)
+    build.register(app)
     snapshot.register(app)
     manifest.register(app)
-    patch.register(app)
 
 
 _register()

@@ -6,8 +6,10 @@ result on stdout instead.
 
 from __future__ import annotations
 
+import sys
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
     from ukws.build.patch import Resumed
     from ukws.git import ManifestCheckout
     from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
+
+SyncOutcome = tuple["ManifestCheckout | None", "SyncResult", "tuple[Resumed, ...]"]
+"""What a sync run gives the report: the manifest repository's update, the projects', the patch series'."""
 
 
 class SyncView:
@@ -145,61 +150,79 @@ def sync_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
+    started = time.monotonic()
+    outcome = common.run(
+        lambda: _sync(projects, jobs, not local_only, not network_only, fail_fast, rebase, prune, as_json)
+    )
+    if not _finish(outcome, started, as_json):
+        raise typer.Exit(common.EXIT_FAILURE)
+
+
+def _sync(
+    projects: list[str] | None,
+    jobs: int,
+    fetch: bool,
+    checkout: bool,
+    fail_fast: bool,
+    rebase: bool,
+    prune: bool,
+    as_json: bool,
+) -> SyncOutcome:
     from ukws import workspace
     from ukws.build import patch
     from ukws.errors import UsageError
     from ukws.sync import engine as sync
 
-    started = time.monotonic()
+    network_only, local_only = not checkout, not fetch
+    if network_only and local_only:
+        raise UsageError("-n/--network-only and -l/--local-only cannot be combined")
+    if jobs < 0:
+        raise UsageError(f"-j {jobs}: must be 0 or more")
+    ws = find_workspace()
+    user = user_rules()
+    manifest_update = None if local_only else workspace.update_manifest(ws, user)
+    if manifest_update is not None and not as_json:
+        _report_manifest_update(manifest_update)
+    manifest = workspace.load_workspace_manifest(ws)
+    if not as_json:
+        from ukws.manifest.unsupported import unsupported_features
 
-    def go() -> tuple[ManifestCheckout | None, SyncResult, tuple[Resumed, ...]]:
-        if network_only and local_only:
-            raise UsageError("-n/--network-only and -l/--local-only cannot be combined")
-        if jobs < 0:
-            raise UsageError(f"-j {jobs}: must be 0 or more")
-        ws = find_workspace()
-        user = user_rules()
-        manifest_update = None if local_only else workspace.update_manifest(ws, user)
-        if manifest_update is not None and not as_json:
-            _report_manifest_update(manifest_update)
-        manifest = workspace.load_workspace_manifest(ws)
-        if not as_json:
-            from ukws.manifest.unsupported import unsupported_features
-
-            for note in unsupported_features(manifest):
-                common.info(f"ukws: note: {note}")
-        count = len(projects) if projects else len(manifest.projects)
-        with SyncView(count, fancy=fancy_output() and not as_json) as view:
-            options = workspace.sync_options(
-                ws,
-                user,
-                jobs=jobs,
-                fetch=not local_only,
-                checkout=not network_only,
-                fail_fast=fail_fast,
-                rebase=rebase,
-                prune=prune,
-                only=tuple(projects or ()),
-                progress=None if as_json else view,
-                before_move=None if network_only else patch.suspend_for_move(ws),
-            )
-            result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
-        # Patch series set aside while their checkout moved are applied again (at the new commit).
-        resumed = patch.resume_after_sync(ws, manifest)
-        return manifest_update, result, resumed
-
-    manifest_update, result, resumed = common.run(go)
-    manifest_ok = manifest_update is None or manifest_update.action != "failed"
-    patches_ok = all(r.ok for r in resumed)
-    if as_json:
-        common.emit_json(
-            {
-                "manifest": manifest_update,
-                "ok": result.ok and manifest_ok and patches_ok,
-                "outcomes": result.outcomes,
-                "patch_series": resumed,
-            }
+        for note in unsupported_features(manifest):
+            common.info(f"ukws: note: {note}")
+    count = len(projects) if projects else len(manifest.projects)
+    with SyncView(count, fancy=fancy_output() and not as_json) as view:
+        options = workspace.sync_options(
+            ws,
+            user,
+            jobs=jobs,
+            fetch=not local_only,
+            checkout=not network_only,
+            fail_fast=fail_fast,
+            rebase=rebase,
+            prune=prune,
+            only=tuple(projects or ()),
+            progress=None if as_json else view,
+            before_move=None if network_only else patch.suspend_for_move(ws),
         )
+        result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
+    # Patch series set aside while their checkout moved are applied again (at the new commit).
+    resumed = patch.resume_after_sync(ws, manifest)
+    return manifest_update, result, resumed
+
+
+def _finish(
+    outcome: SyncOutcome,
+    started: float,
+    as_json: bool,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Report a sync (with ``extra`` in the JSON); True when it went well."""
+    manifest_update, result, resumed = outcome
+    manifest_ok = manifest_update is None or manifest_update.action != "failed"
+    ok = result.ok and manifest_ok and all(r.ok for r in resumed)
+    if as_json:
+        report = {"manifest": manifest_update, "ok": ok, "outcomes": result.outcomes, "patch_series": resumed}
+        common.emit_json({**report, **(extra or {})})
     else:
         for r in resumed:
             common.info(f"{'patched' if r.ok else 'warning:'} {r.name} ({r.path}): {r.message}")
@@ -210,8 +233,7 @@ def sync_cmd(
             common.info(
                 "  the manifest repository could not be fetched (see above); projects follow the manifest as it was"
             )
-    if not (result.ok and manifest_ok and patches_ok):
-        raise typer.Exit(common.EXIT_FAILURE)
+    return ok
 
 
 def _report_manifest_update(update: ManifestCheckout) -> None:
@@ -229,19 +251,140 @@ def fetch_cmd(
     projects: ProjectsArg = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="No network: list the origin archives a build would still download.")
+    ] = False,
+    add_origin: Annotated[
+        Optional[list[Path]],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+        typer.Option("--add-origin", help="Put this archive into the origin cache (repeatable; no network).",
+                     metavar="FILE"),
+    ] = None,
+    no_origins: Annotated[bool, typer.Option("--no-origins", help="Fetch git projects only.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The network stage alone: fetch every branch and tag of every project (same as sync -n)."""
-    sync_cmd(
-        projects=projects,
-        jobs=jobs,
-        network_only=True,
-        local_only=False,
-        fail_fast=fail_fast,
-        rebase=False,
-        prune=False,
-        as_json=as_json,
-    )
+    """The network stage: fetch every branch and tag of every project (as sync -n), then every origin
+    archive the application targets download during their build."""
+    if add_origin:
+        _add_origins(add_origin, as_json)
+        return
+    if check:
+        _check_origins(as_json)
+        return
+    started = time.monotonic()
+    outcome = common.run(lambda: _sync(projects, jobs, True, False, fail_fast, False, False, as_json))
+    with_origins = not no_origins and not projects
+    if as_json:
+        found = _fetch_origins(jobs, as_json) if with_origins else None
+        ok = _finish(outcome, started, as_json, {"origins": found})
+    else:
+        ok = _finish(outcome, started, as_json)
+        if with_origins:
+            _fetch_origins(jobs, as_json)
+    if not ok:
+        raise typer.Exit(common.EXIT_FAILURE)
+
+
+def _add_origins(files: list[Path], as_json: bool) -> None:
+    from ukws.build import origins
+
+    def go() -> list[tuple[Path, origins.Entry]]:
+        ws = find_workspace()
+        return [(f, origins.add_file(origins.cache_dir(ws.dot), common.resolve_dir(f))) for f in files]
+
+    added = common.run(go)
+    if as_json:
+        common.emit_json([{"file": f, "entry": e} for f, e in added])
+        return
+    for f, e in added:
+        common.info(f"origin cache: added {e.name} ({e.size} bytes, sha256 {e.sha256[:16]}) from {f}")
+
+
+def _origins_context() -> Any:
+    """The workspace, or None before it has a lock (origins follow the lock's build order)."""
+    ws = find_workspace()
+    if not ws.lock_path.is_file():
+        return None
+    return ws
+
+
+def _check_origins(as_json: bool) -> None:
+    from ukws.build import origins
+
+    def go() -> origins.OriginsResult | None:
+        ws = _origins_context()
+        return None if ws is None else origins.fetch_origins(ws, user_rules(), check=True)
+
+    result = common.run(go)
+    if result is None:
+        common.fail("no lock yet: run 'ukws resolve' first (the build order tells which libraries download)")
+    if as_json:
+        common.emit_json(result)
+    else:
+        for t in result.targets:
+            for url in t.missing:
+                sys.stdout.write(f"{t.target}: {url}\n")
+        if not result.missing:
+            common.info(f"origin archives: every target has what it needs ({len(result.targets)} target(s))")
+    if result.missing:
+        raise typer.Exit(common.EXIT_FAILURE)
+
+
+def _fetch_origins(jobs: int, as_json: bool) -> Any:
+    """The origin pass after the git fetch: reported here, returned for --json (None: no lock yet)."""
+    from ukws.build import origins
+
+    def go() -> origins.OriginsResult | None:
+        ws = _origins_context()
+        if ws is None:
+            return None
+        with DownloadView(fancy=fancy_output() and not as_json) as view:
+            return origins.fetch_origins(ws, user_rules(), jobs=jobs or 4, progress=view)
+
+    started = time.monotonic()
+    result = common.run(go)
+    if result is None:
+        if not as_json:
+            common.info("origin archives: no lock yet; run 'ukws resolve', then 'ukws fetch' again")
+        return None
+    if as_json:
+        return result
+    for url in result.downloaded:
+        common.info(f"downloaded {url}")
+    count = len({n.sha256 for t in result.targets for n in t.needs})
+    common.info(f"origins: {len(result.targets)} target(s) need {count} archive(s), {len(result.downloaded)} "
+                f"downloaded in {time.monotonic() - started:.1f}s")
+    return result
+
+
+class DownloadView:
+    """Download progress: one rich bar per archive on a terminal, nothing otherwise."""
+
+    def __init__(self, *, fancy: bool) -> None:
+        self.fancy = fancy
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> DownloadView:
+        if self.fancy:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, url: str, received: int, total: int | None) -> None:
+        if self._progress is None:
+            return
+        task = self._tasks.get(url)
+        if task is None:
+            task = self._tasks[url] = self._progress.add_task(url.rsplit("/", 1)[-1], total=total)
+        self._progress.update(task, completed=received, total=total)
 
 
 def register(app: typer.Typer) -> None:

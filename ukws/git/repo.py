@@ -7,6 +7,7 @@ code read git through these helpers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -423,3 +424,52 @@ def log(repo: pygit2.Repository, since: str | None, until: str, *, limit: int = 
         if limit and len(out) >= limit:
             break
     return out
+
+
+def commit_files(
+    path: Path,
+    files: Mapping[str, bytes],
+    *,
+    message: str,
+    when: int,
+    executable: frozenset[str] = frozenset(),
+    branch: str = "main",
+    tags: tuple[str, ...] = (),
+) -> str:
+    """Commit ``files`` (path -> content; the whole tree) on ``branch`` of the bare repository at
+    ``path`` (created when missing), with a fixed identity and time ``when``, so the same input gives
+    the same commit. ``tags`` are created (lightweight) on it. Returns the commit SHA."""
+    repo = pygit2.Repository(str(path)) if git_dir(path) is not None else pygit2.init_repository(
+        str(path), bare=True, initial_head=branch
+    )
+    index = pygit2.Index()
+    for name, data in sorted(files.items()):
+        mode = pygit2.enums.FileMode.BLOB_EXECUTABLE if name in executable else pygit2.enums.FileMode.BLOB
+        index.add(pygit2.IndexEntry(name, repo.create_blob(data), mode))
+    tree = index.write_tree(repo)
+    ref_name = f"refs/heads/{branch}"
+    ref = repo.references.get(ref_name)
+    parents = [ref.target] if ref is not None else []
+    head = repo[ref.target] if ref is not None else None
+    if isinstance(head, pygit2.Commit) and head.tree_id == tree:  # the same content again: nothing to commit
+        assert ref is not None
+        oid = ref.target
+        for name in tags:
+            repo.references.create(f"refs/tags/{name}", oid, force=True)
+        return str(oid)
+    sig = pygit2.Signature("ukws", "ukws@ukws.invalid", when, 0)
+    oid = repo.create_commit(None, sig, sig, message, tree, parents)
+    repo.references.create(ref_name, oid, force=True)
+    for name in tags:
+        repo.references.create(f"refs/tags/{name}", oid, force=True)
+    return str(oid)
+
+
+def commit_time_at(path: Path, sha: str) -> int | None:
+    """The committer time (seconds since the epoch) of ``sha`` in the repository at ``path``; None
+    when there is no such repository or commit."""
+    try:
+        repo = pygit2.Repository(str(path))
+        return commit_time(repo, sha)
+    except (pygit2.GitError, KeyError, ValueError):
+        return None

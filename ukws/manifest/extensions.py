@@ -2,7 +2,8 @@
 
 On ``<project>`` (and ``<extend-project>``): ``x-role``, ``x-tags``, ``x-version``, and the child
 elements ``<x-requires>`` and ``<x-app>`` (with ``<x-patch>`` and ``<x-target>``). At the top
-level: ``<x-ukws library-policy=...>``. Elements are validated against the shipped RELAX NG
+level: ``<x-ukws library-policy=...>`` and any number of ``<x-origin>`` (a library's origin archive
+replaced for builds). Elements are validated against the shipped RELAX NG
 schema; attribute values (roles, specifiers, paths) are checked here.
 """
 
@@ -22,6 +23,7 @@ from ukws.manifest.model import (
     DEFAULT_TAG_PATTERN,
     AppSpec,
     LibraryPolicy,
+    OriginReplacement,
     Patch,
     Project,
     Requirement,
@@ -32,6 +34,9 @@ from ukws.manifest.paths import check_path
 from ukws.manifest.xmlutil import line_of
 
 TOP_ELEMENT = "x-ukws"
+ORIGIN_ELEMENT = "x-origin"
+#: Schemes an origin archive may be downloaded from.
+ORIGIN_SCHEMES = ("https://", "http://", "ftp://", "file://")
 _ROLES = ", ".join(r.value for r in Role)
 
 
@@ -247,3 +252,48 @@ def check_references(projects: Sequence[Project], problems: list[Problem]) -> No
                 if lib not in known:
                     problems.append(Problem(loc=p.app.loc, message=f"project {p.name}: <x-app libraries> names "
                                             f"unknown project '{lib}'"))
+
+
+def origin(el: etree._Element, file: str, problems: list[Problem], *, base: str = "") -> OriginReplacement | None:
+    """``<x-origin library="libnewlibc" url="URL make asks for" sha256="..." (replacement="URL" | file="PATH")/>``."""
+    loc = Location(file=file, line=line_of(el))
+
+    def bad(message: str) -> None:
+        problems.append(Problem(loc=loc, message=f"<x-origin>: {message}"))
+
+    library, url, sha = el.get("library", ""), el.get("url", ""), el.get("sha256")
+    replacement, path = el.get("replacement") or None, el.get("file") or None
+    count = len(problems)
+    if not library or not _WORD.match(library):
+        bad("needs a library attribute: the library as its Makefile.uk names it for make (e.g. libnewlibc)")
+    if not url.startswith(ORIGIN_SCHEMES):
+        bad(f"url=\"{url}\": needs the https, http, ftp or file URL the library's make downloads")
+    if sha is None or not _SHA256.match(sha):
+        bad("needs a sha256 attribute (64 lowercase hex digits) naming the replacement's content")
+    if (replacement is None) == (path is None):
+        bad("needs exactly one of replacement=\"URL\" and file=\"PATH\"")
+    elif replacement is not None and not replacement.startswith(ORIGIN_SCHEMES):
+        bad(f"replacement=\"{replacement}\": only https, http, ftp and file URLs")
+    elif path is not None and (why := check_path(path)):
+        bad(f"file=\"{path}\": {why}")
+    if len(problems) > count or not _validate(el, file, problems):
+        return None
+    return OriginReplacement(
+        library=library,
+        url=url,
+        sha256=sha or "",
+        replacement_url=replacement,
+        file=_rebase(base, path) if path else None,
+        loc=loc,
+    )
+
+
+def unique_origins(origins: list[OriginReplacement], problems: list[Problem]) -> tuple[OriginReplacement, ...]:
+    """One replacement per library and URL."""
+    seen: dict[tuple[str, str], OriginReplacement] = {}
+    for o in origins:
+        first = seen.setdefault((o.library, o.url), o)
+        if first is not o:
+            problems.append(Problem(loc=o.loc, message=f"<x-origin>: {o.library} {o.url} is already replaced at "
+                                    f"{first.loc}"))
+    return tuple(seen.values())

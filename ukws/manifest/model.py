@@ -138,6 +138,23 @@ class AppSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OriginReplacement:
+    """``<x-origin>``: builds get another archive where a library's make downloads ``url``."""
+
+    library: str
+    """The library as make names it (``libnewlibc``)."""
+    url: str
+    """The URL the library's Makefile.uk asks make to download."""
+    sha256: str
+    """The replacement's sha256 (lowercase hex); passed to make as ``LIB<NAME>_ORIGIN_SHA256``."""
+    replacement_url: str | None = None
+    """Where the replacement is downloaded from (URL rewriting applies)."""
+    file: str | None = None
+    """Or: a file relative to the top-level manifest's folder (written relative to its own file)."""
+    loc: Location = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     name: str
     path: str
@@ -221,6 +238,8 @@ class Manifest:
     repo_hooks: RepoHooks | None = None
     submanifests: tuple[Submanifest, ...] = ()
     library_policy: LibraryPolicy = LibraryPolicy.LOCKSTEP
+    origins: tuple[OriginReplacement, ...] = ()
+    """``<x-origin>`` replacements of libraries' origin archives."""
     source: str = field(default="<model>", compare=False)
     """The top-level manifest file this was loaded from."""
 

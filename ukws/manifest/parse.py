@@ -31,6 +31,7 @@ from ukws.manifest.model import (
     LibraryPolicy,
     LinkFile,
     Manifest,
+    OriginReplacement,
     Project,
     Remote,
     RepoHooks,
@@ -474,6 +475,7 @@ def _process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     superproject: Superproject | None = None
     repo_hooks: RepoHooks | None = None
     submanifests: list[Submanifest] = []
+    origins: list[OriginReplacement] = []
     doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
 
     def single(node: Node) -> bool:
@@ -520,6 +522,10 @@ def _process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
                 submanifests.append(sub)
         elif tag == extensions.TOP_ELEMENT and single(node):
             policy = extensions.top_level(el, node.file, loader.problems)
+        elif tag == extensions.ORIGIN_ELEMENT:
+            origin = extensions.origin(el, node.file, loader.problems, base=node.base)
+            if origin is not None:
+                origins.append(origin)
 
     _check_overlaps(loader, doc.by_path.values(), doc.by_path)
     projects = tuple(b.project for b in doc.by_path.values())
@@ -537,6 +543,7 @@ def _process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
         repo_hooks=repo_hooks,
         submanifests=tuple(submanifests),
         library_policy=policy,
+        origins=extensions.unique_origins(origins, loader.problems),
         source=source,
     )
 

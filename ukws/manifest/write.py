@@ -134,6 +134,12 @@ def to_element(m: Manifest) -> etree._Element:
         etree.SubElement(root, "manifest-server").set("url", m.manifest_server)
     if m.library_policy is not LibraryPolicy.LOCKSTEP:
         etree.SubElement(root, "x-ukws").set("library-policy", m.library_policy.value)
+    for o in m.origins:
+        _set(
+            etree.SubElement(root, "x-origin"),
+            [("library", o.library), ("url", o.url), ("sha256", o.sha256), ("replacement", o.replacement_url),
+             ("file", o.file)],
+        )
     for s in m.submanifests:
         _set(
             etree.SubElement(root, "submanifest"),

@@ -1,0 +1,238 @@
+"""``ukws fetch`` (origin archives), ``ukws build``, ``ukws run``, ``ukws up`` and ``ukws demo``, with real
+make over the demo's miniature Unikraft-like core, and origin archives served over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.buildutil import ORIGINS, serve_origins, ukws, workspace
+from ukws.build.demo import demo_manifest, tarball
+
+IMAGE = "build/app-demo/linuxu-x86_64/demo_linuxu-x86_64"
+OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
+
+
+def _offline_prefix() -> list[str]:
+    """``unshare -n`` when this machine lets us cut the network for real."""
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True, check=False).returncode == 0:
+        return [unshare, "-n"]
+    return []
+
+
+def test_demo_runs_the_whole_pipeline_without_network(tmp_path: Path) -> None:
+    r = ukws(tmp_path, "demo", "--run", "demo")
+    assert r.returncode == 0, r.stderr
+    assert "app-demo: Hello world!" in r.stdout
+    assert "libhello: hello 1.0, patched by lib-hello" in r.stdout, "the library's own patch was applied"
+    assert "Libraries: libshout libhello" in r.stdout, "L= in the lock's order, dependencies first"
+    stages = [line.split(":")[0] for line in r.stderr.splitlines()]
+    assert stages[:9] == ["demo", "init", "sync", "resolve", "pin", "fetch", "patch", "build", "run"]
+    again = ukws(tmp_path / "demo" / "ws", "up")
+    assert again.returncode == 0, again.stderr
+    assert "0 downloaded" in again.stderr and "(as it is)" in again.stderr
+
+
+def test_fetch_then_build_with_the_network_cut(tmp_path: Path) -> None:
+    with serve_origins(tmp_path / "demo" / "upstream" / "origins") as server:
+        _, ws = workspace(tmp_path, origins_url=server.base_url)
+        r = ukws(ws, "fetch", "--check")
+        assert r.returncode == 1 and f"{ORIGINS}shout-2.0.tar.gz" in r.stdout, r.stdout + r.stderr
+        r = ukws(ws, "fetch")
+        assert r.returncode == 0, r.stderr
+        assert sorted(server.requests) == ["/hello-1.0.tar.gz", "/shout-2.0.tar.gz"]
+    needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())
+    entries = needs["targets"]["app-demo/linuxu-x86_64"]
+    assert {e["library"] for e in entries} == {"libshout", "libhello"}
+    index = json.loads((ws / ".ukws/origins/index.json").read_text())
+    for e in entries:
+        assert index["urls"][e["url"]]["sha256"] == e["sha256"]
+        assert (ws / ".ukws/origins" / e["sha256"]).is_file()
+    assert ukws(ws, "fetch", "--check").returncode == 0
+    # The server is gone; downloads fail, through proxies that refuse and, where allowed, no network at all.
+    prefix = _offline_prefix()
+    build = subprocess.run([*prefix, *_ukws_argv(ws, "build")], capture_output=True, text=True, check=False,
+                           env=_env(OFFLINE))
+    assert build.returncode == 0, build.stderr
+    image = ws / IMAGE
+    assert f"built app-demo/linuxu-x86_64: {image}" in build.stderr
+    out = subprocess.run([str(image)], capture_output=True, text=True, check=True).stdout
+    assert "libhello: hello 1.0, patched by lib-hello" in out
+    again = ukws(ws, "fetch", env=OFFLINE)
+    assert "0 downloaded" in again.stderr, "a cached archive is never fetched again"
+
+
+def _ukws_argv(cwd: Path, *args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "ukws", "-C", str(cwd), *args]
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    import os
+
+    env = {**os.environ, **extra}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return env
+
+
+def test_build_without_fetch_stops_instead_of_downloading(tmp_path: Path) -> None:
+    with serve_origins(tmp_path / "demo" / "upstream" / "origins") as server:
+        _, ws = workspace(tmp_path, origins_url=server.base_url)
+        r = ukws(ws, "build")
+        assert server.requests == [], "a build never reaches the network"
+    assert r.returncode != 0
+    assert f"make tried to download {ORIGINS}shout-2.0.tar.gz; run 'ukws fetch'" in r.stderr
+    assert not (ws / IMAGE).exists()
+
+
+def test_checksum_mismatch_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    _, ws = workspace(tmp_path, origins_url=served.as_uri() + "/")
+    shutil.copy(tmp_path / "demo/upstream/origins/shout-2.0.tar.gz", served)
+    (served / "hello-1.0.tar.gz").write_bytes(tarball("hello-1.0", {"message.txt": "tampered\n"}))
+    r = ukws(ws, "fetch")
+    assert r.returncode == 1
+    assert f"libhello: {ORIGINS}hello-1.0.tar.gz: checksum mismatch against the library's checksum" in r.stderr
+    index = json.loads((ws / ".ukws/origins/index.json").read_text())
+    assert f"{ORIGINS}hello-1.0.tar.gz" not in index["urls"]
+    assert f"{ORIGINS}shout-2.0.tar.gz" in index["urls"]
+
+
+def test_seeded_cache_and_a_replaced_origin(tmp_path: Path) -> None:
+    newer = tarball("hello-1.0", {"message.txt": "libhello: hello 1.0\nlibhello: the site's own copy\n"})
+    import hashlib
+
+    sha = hashlib.sha256(newer).hexdigest()
+    body = demo_manifest().replace(
+        "</manifest>",
+        f'  <x-origin library="libhello" url="{ORIGINS}hello-1.0.tar.gz" file="site/hello.tar.gz" sha256="{sha}"/>\n'
+        "</manifest>",
+    )
+    demo, ws = workspace(tmp_path, manifest=body)
+    (demo.root / "site").mkdir()
+    (demo.root / "site/hello.tar.gz").write_bytes(newer)
+    r = ukws(ws, "fetch", "--add-origin", str(demo.upstream / "origins/shout-2.0.tar.gz"))
+    assert r.returncode == 0 and "added shout-2.0.tar.gz" in r.stderr, r.stderr
+    r = ukws(ws, "fetch")
+    assert r.returncode == 0, r.stderr
+    assert "0 downloaded" in r.stderr, "the seeded file and the manifest's file need no download"
+    entries = json.loads((ws / ".ukws/state/origins/needs.json").read_text())["targets"]["app-demo/linuxu-x86_64"]
+    assert {e["library"]: e["sha256"] for e in entries}["libhello"] == sha
+    r = ukws(ws, "build", env=OFFLINE)
+    assert r.returncode == 0, r.stderr
+    out = subprocess.run([str(ws / IMAGE)], capture_output=True, text=True, check=True).stdout
+    # The library's own checksum names the original archive: make accepted the replacement only
+    # because ukws passed LIBHELLO_ORIGIN_SHA256 on its command line.
+    assert "libhello: hello 1.0, patched by lib-hello\nlibhello: the site's own copy" in out
+
+
+def test_two_targets_side_by_side_and_run(tmp_path: Path) -> None:
+    targets = (
+        '      <x-target plat="linuxu" arch="x86_64"/>\n'
+        '      <x-target name="arm" plat="linuxu" arch="arm64"/>\n'
+        '      <x-target plat="xen" arch="x86_64"/>\n'
+    )
+    _, ws = workspace(tmp_path, manifest=demo_manifest(targets=targets),
+                         origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    r = ukws(ws, "build", "-t", "linuxu-x86_64", "-t", "arm", "--", "N=twin")
+    assert r.returncode == 0, r.stderr
+    first, second = ws / "build/app-demo/linuxu-x86_64/twin_linuxu-x86_64", ws / "build/app-demo/arm/twin_linuxu-arm64"
+    assert first.is_file() and second.is_file()
+    assert not (ws / "build/app-demo/xen-x86_64").exists()
+    run = ukws(ws, "run", "-t", "arm")
+    assert run.returncode == 0, run.stderr
+    assert "Hello from twin! (linuxu-arm64)" in run.stdout, "run through a pty when there is no terminal"
+    assert ukws(ws, "build", "-t", "xen-x86_64").returncode == 0
+    xl = ukws(ws, "run", "-t", "xen-x86_64")
+    assert xl.returncode == 0, xl.stderr
+    assert 'type = "pv"' in xl.stdout and f'kernel = "{ws}/build/app-demo/xen-x86_64/demo_xen-x86_64"' in xl.stdout
+    bad = ukws(ws, "build", "-t", "nope")
+    assert bad.returncode == 2 and "-t nope: no such target" in bad.stderr
+
+
+def test_kraftfile_only_application_in_a_subdir(tmp_path: Path) -> None:
+    from ukws import git
+    from ukws.build.demo import DEMO_TAG, DEMO_TIME
+
+    demo, _ = workspace(tmp_path / "first", resolve=False)
+    kraftfile = b"spec: v0.6\ntargets:\n  - fc/x86_64\n  - linuxu/x86_64\n"
+    files = {"README": b"an upstream project\n", "unikernel/Kraftfile": kraftfile}
+    git.commit_files(demo.upstream / "git" / "app-kraft", files, message="kraft", when=DEMO_TIME, tags=(DEMO_TAG,))
+    body = demo_manifest().replace(
+        '<project name="app-demo" path="apps/demo" x-role="application">\n    <x-app>\n'
+        '      <x-target plat="linuxu" arch="x86_64"/>\n    </x-app>\n  </project>',
+        '<project name="app-kraft" path="apps/kraft" x-role="application"><x-app subdir="unikernel"/></project>',
+    )
+    demo.manifest.write_text(body, encoding="utf-8")
+    ws = tmp_path / "first" / "ws"
+    assert ukws(ws, "sync").returncode == 0
+    assert ukws(ws, "resolve").returncode == 0
+    r = ukws(ws, "build", "app-kraft", "-t", "linuxu-x86_64")
+    assert r.returncode == 0, r.stderr
+    image = ws / "build/app-kraft/linuxu-x86_64/unikernel_linuxu-x86_64"
+    assert image.is_file(), "A= is the subdir, so the image is named after it"
+    assert (ws / "build/app-kraft/linuxu-x86_64/.ukws/defconfig").read_text().startswith(
+        "CONFIG_PLAT_LINUXU=y\nCONFIG_ARCH_X86_64=y\n"
+    )
+    assert "kvm-x86_64" in ukws(ws, "build", "-t", "nope").stderr, "fc/x86_64 in a Kraftfile is kvm"
+
+
+def test_build_errors_name_what_to_do(tmp_path: Path) -> None:
+    _, ws = workspace(tmp_path, resolve=False)
+    r = ukws(ws, "build")
+    assert r.returncode == 1 and "no lock yet; run 'ukws resolve'" in r.stderr
+    assert ukws(ws, "resolve").returncode == 0
+    shutil.rmtree(ws / "libs/hello")
+    r = ukws(ws, "build")
+    assert r.returncode == 1 and "libs/hello: a library on L= is not checked out; run 'ukws sync'" in r.stderr
+    r = ukws(ws, "run")
+    assert r.returncode == 1
+    assert ukws(ws, "sync").returncode == 0
+    (ws / "build").write_text("a file of mine\n")
+    r = ukws(ws, "build")
+    assert r.returncode == 1 and "a file is in the way of the build folder" in r.stderr
+    assert (ws / "build").read_text() == "a file of mine\n", "nothing a user made is overwritten"
+
+
+def test_up_carries_on_after_being_killed(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    from ukws.build.demo import create_demo
+
+    demo = create_demo(tmp_path / "demo")
+    argv = [sys.executable, "-m", "ukws", "-C", str(tmp_path), "up", "-m", str(demo.manifest), "--rewrite",
+            demo.rewrite, "ws"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.0)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    r = ukws(tmp_path, *argv[5:], "--run")  # the same command again
+    assert r.returncode == 0, r.stderr
+    assert "app-demo: Hello world!" in r.stdout
+    again = ukws(tmp_path / "ws", "up")
+    assert again.returncode == 0 and "(as it is)" in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("words,argv,expected", [
+    (["app"], ["ukws", "build", "app"], ("app", [])),
+    (["V=1"], ["ukws", "build", "--", "V=1"], (None, ["V=1"])),
+    (["app", "V=1", "clean"], ["ukws", "build", "app", "--", "V=1", "clean"], ("app", ["V=1", "clean"])),
+])
+def test_app_and_make_arguments_are_told_apart(words: list[str], argv: list[str],
+                                               expected: tuple[str | None, list[str]]) -> None:
+    from ukws.cli.build import split_words
+
+    assert split_words(words, argv) == expected
