@@ -6,7 +6,8 @@ result on stdout instead.
 
 from __future__ import annotations
 
-import time
+import sys
+import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,13 +21,21 @@ if TYPE_CHECKING:
 
 
 class SyncView:
-    """Renders sync progress: a rich overall bar with the projects in flight, or plain lines."""
+    """Renders sync progress as it happens.
+
+    On a terminal: an overall bar with the projects in flight, and above it, as they finish, the
+    projects that need attention (failed, skipped, work kept, branches moved, fallback URLs: every
+    outcome with a message). Elsewhere the same lines, plain. ``-v`` adds a line for every project.
+    The bar is updated from the same events as the lines, under one lock, and redrawn whenever an
+    event arrives, so the count never lags the lines printed above it.
+    """
 
     def __init__(self, total: int, *, fancy: bool, console: Any = None) -> None:
         self.total = total
         self.fancy = fancy
         self.console = console
         self.done = 0
+        self._lock = threading.Lock()
         self._progress: Any = None
         self._overall: Any = None
         self._tasks: dict[str, Any] = {}
@@ -43,6 +52,7 @@ class SyncView:
                 TimeElapsedColumn(),
                 console=self.console or Console(stderr=True),
                 transient=True,
+                refresh_per_second=4,  # the clock; events redraw at once
             )
             self._progress.start()
             self._overall = self._progress.add_task("sync", total=self.total)
@@ -50,34 +60,49 @@ class SyncView:
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            with self._lock:
+                self._progress.stop()
 
     def __call__(self, event: ProgressEvent) -> None:
-        if event.phase == "done" and event.outcome is not None:
-            self.done += 1
-            self._finished(event.outcome)
-            return
-        if self._progress is None:
-            return
-        task = self._tasks.get(event.path)
-        total = event.total_objects or None
-        if task is None:
-            self._tasks[event.path] = self._progress.add_task(f"  {event.path}", total=total)
-        else:
-            self._progress.update(task, total=total, completed=event.received_objects)
+        with self._lock:
+            if event.phase == "done" and event.outcome is not None:
+                self.done += 1
+                self._finished(event.outcome)
+            elif self._progress is not None:
+                task = self._tasks.get(event.path)
+                total = event.total_objects or None
+                if task is None:
+                    self._tasks[event.path] = self._progress.add_task(f"  {event.path}", total=total)
+                else:
+                    self._progress.update(task, total=total, completed=event.received_objects)
+            if self._progress is not None:
+                self._progress.refresh()
 
     def _finished(self, outcome: ProjectOutcome) -> None:
-        line = outcome_line(outcome)
-        show = outcome.action != "unchanged" or bool(outcome.message) or common.STATE.verbosity > 0
-        if self._progress is not None:
-            task = self._tasks.pop(outcome.path, None)
-            if task is not None:
-                self._progress.remove_task(task)
-            self._progress.advance(self._overall)
-            if show and common.STATE.verbosity >= 0:
-                self._progress.console.print(line, markup=False, highlight=False)
-        elif show:
-            common.info(line)
+        line = outcome_line(outcome) if shown_live(outcome, common.STATE.verbosity) else None
+        if self._progress is None:
+            if line is not None:
+                sys.stderr.write(line + "\n")
+            return
+        task = self._tasks.pop(outcome.path, None)
+        if task is not None:
+            self._progress.remove_task(task)
+        self._progress.update(self._overall, completed=self.done)
+        if line is not None:
+            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def needs_attention(o: ProjectOutcome) -> bool:
+    """Failed or skipped, or anything said about it: work kept, a branch moved, a fallback URL."""
+    return o.action in ("skipped", "failed") or bool(o.message) or o.recovery_ref is not None
+
+
+def shown_live(o: ProjectOutcome, verbosity: int) -> bool:
+    """Whether a project's line is printed as it finishes: every project with ``-v``; those that
+    need attention by default; with ``-q`` only failed and skipped ones (they are errors)."""
+    if verbosity < 0:
+        return o.action in ("skipped", "failed")
+    return verbosity > 0 or needs_attention(o)
 
 
 def _label(o: ProjectOutcome) -> str:
@@ -111,7 +136,8 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
         counts[str(o.action)] = counts.get(str(o.action), 0) + 1
     order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
     parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
-    lines = [f"sync: {len(result.outcomes)} projects in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
+    n = len(result.outcomes)
+    lines = [f"sync: {n} project{'' if n == 1 else 's'} in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
     attention: list[str] = []
     for o in result.outcomes:
         if o.action in ("skipped", "failed"):
@@ -147,8 +173,6 @@ def sync_cmd(
     from ukws import workspace
     from ukws.errors import UsageError
     from ukws.sync import engine as sync
-
-    started = time.monotonic()
 
     def go() -> tuple[ManifestCheckout | None, SyncResult]:
         if network_only and local_only:
@@ -189,7 +213,7 @@ def sync_cmd(
         common.emit_json({"manifest": manifest_update, "ok": result.ok and manifest_ok, "outcomes": result.outcomes})
     else:
         limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
-        for line in summary_lines(result, time.monotonic() - started, limit):
+        for line in summary_lines(result, common.elapsed(), limit):
             common.info(line)
         if not manifest_ok:
             common.info(
