@@ -126,6 +126,7 @@ def info_cmd(as_json: JsonOpt = False) -> None:
         out(f"projects:        {info.projects} selected of {info.projects_total}\n")
     out(f"groups:          {info.groups}\n")
     out(f"depth:           {info.depth or 'full history'}\n")
+    out(f"timeout:         {info.timeout:g} s\n")
     out(f"mirror:          {'yes' if info.mirror else 'no'}\n")
     if info.reference:
         out(f"reference:       {info.reference}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -150,6 +150,16 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
     return lines + attention
 
 
+TimeoutOpt = Annotated[
+    Optional[float],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--timeout",
+        help="Seconds a server may take to answer, or a transfer may stall (default: ukws init --timeout, else 60).",
+        metavar="SECONDS",
+    ),
+]
+
+
 def sync_cmd(
     projects: ProjectsArg = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
@@ -167,6 +177,7 @@ def sync_cmd(
     prune: Annotated[
         bool, typer.Option("--prune", help="Delete projects the manifest dropped (only when they hold no work).")
     ] = False,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
@@ -181,7 +192,7 @@ def sync_cmd(
             raise UsageError(f"-j {jobs}: must be 0 or more")
         ws = find_workspace()
         user = user_rules()
-        manifest_update = None if local_only else workspace.update_manifest(ws, user)
+        manifest_update = None if local_only else workspace.update_manifest(ws, user, timeout=timeout)
         if manifest_update is not None and not as_json:
             _report_manifest_update(manifest_update)
         manifest = workspace.load_workspace_manifest(ws)
@@ -203,6 +214,7 @@ def sync_cmd(
                 prune=prune,
                 only=tuple(projects or ()),
                 progress=None if as_json else view,
+                timeout=timeout,
             )
             result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
         return manifest_update, result
@@ -210,8 +222,17 @@ def sync_cmd(
     manifest_update, result = common.run(go)
     manifest_ok = manifest_update is None or manifest_update.action != "failed"
     if as_json:
-        common.emit_json({"manifest": manifest_update, "ok": result.ok and manifest_ok, "outcomes": result.outcomes})
+        common.emit_json(
+            {
+                "manifest": manifest_update,
+                "ok": result.ok and manifest_ok,
+                "outcomes": result.outcomes,
+                "warnings": result.warnings,
+            }
+        )
     else:
+        for warning in result.warnings:
+            common.info(f"warning: {warning}")
         limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
         for line in summary_lines(result, common.elapsed(), limit):
             common.info(line)
@@ -238,6 +259,7 @@ def fetch_cmd(
     projects: ProjectsArg = None,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects at once (0: the manifest's sync-j, else 4).")] = 0,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first project that fails.")] = False,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The network stage alone: fetch every branch and tag of every project (same as sync -n)."""
@@ -249,6 +271,7 @@ def fetch_cmd(
         fail_fast=fail_fast,
         rebase=False,
         prune=False,
+        timeout=timeout,
         as_json=as_json,
     )
 
