@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pygit2
+import pytest
 from typer.testing import CliRunner, Result
 
 from tests.gitutil import commit, file_url
@@ -174,3 +175,23 @@ def test_list_says_sync_pending_after_the_lock_moved(tmp_path: Path) -> None:
     core.checkout("refs/heads/work")
     assert core.head.target == pygit2.Oid(hex=local)
     assert states()["core"] == "moved"
+
+
+def test_sync_prints_only_what_needs_attention_and_times_the_whole_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+    import time
+
+    from ukws.cli import main
+
+    served = serve_workspace(tmp_path / "srv")
+    assert run("-C", str(tmp_path), "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
+    # The console script hands over the moment the process started: here, 100 s ago.
+    monkeypatch.setattr(sys, "argv", ["ukws", "-C", str(tmp_path / "ws"), "sync"])
+    with pytest.raises(SystemExit) as done:
+        main(started=time.perf_counter() - 100)
+    assert done.value.code == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines  # no line per project cloned: only the summary
+    assert lines[0].startswith("sync: 2 projects in 10") and lines[0].endswith("s: 2 cloned")

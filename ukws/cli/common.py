@@ -64,8 +64,11 @@ PROCESS_START: float | None = None
 
 
 def reset_state() -> None:
-    """Start a command line afresh (one process may run several, as tests do)."""
-    fresh = State(started=PROCESS_START if PROCESS_START is not None else time.perf_counter())
+    """Start a command line afresh (one process may run several, as tests do). The process's start
+    time counts for the first command line only."""
+    global PROCESS_START
+    started, PROCESS_START = PROCESS_START, None
+    fresh = State(started=started if started is not None else time.perf_counter())
     for f in dataclasses.fields(State):
         setattr(STATE, f.name, getattr(fresh, f.name))
 
