@@ -229,6 +229,38 @@ def serve_http(root: Path) -> Iterator[GitServer]:
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def serve_stalled() -> Iterator[str]:
+    """A server on 127.0.0.1 that accepts connections and never answers; yields ``127.0.0.1:PORT``."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, name="stalled-server", daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.fixture
+def stalled_server() -> Iterator[str]:
+    """``HOST:PORT`` of a server that accepts connections and never answers (git:// or http:// to it stall)."""
+    with serve_stalled() as address:
+        yield address
+
+
 @pytest.fixture
 def git_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
     """A ``git daemon`` serving the repositories under its own empty ``root``."""

@@ -177,7 +177,7 @@ def test_init_and_sync_over_servers(transport: str, request: pytest.FixtureReque
     for name, sha in served.heads.items():
         assert _head(ws / name) == sha
     newer = commit(pygit2.Repository(str(server.root / "lib-a")), {"NEW": "x\n"})
-    r = ukws(ws, "sync")
+    r = ukws(ws, "sync", "-v")  # -v after the command: a line for every project
     assert r.exit_code == 0, r.stderr
     assert _head(ws / "lib-a") == newer
     assert "updated   lib-a (lib-a) " in r.stderr
@@ -212,6 +212,7 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
 
     from rich.console import Console
 
+    from ukws.cli import common
     from ukws.cli.sync import SyncView, summary_lines
     from ukws.sync.engine import Action, ProgressEvent, ProjectOutcome, SyncResult
 
@@ -231,22 +232,44 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
         ProgressEvent(name="b", path="libs/b", phase="done", outcome=same),
         ProgressEvent(name="c", path="libs/c", phase="done", outcome=bad),
     ]
+    skipped_line = "skipped   c (libs/c): local changes; commit them; finished an interrupted checkout"
+    common.reset_state()
     out = io.StringIO()
-    with SyncView(3, fancy=True, console=Console(file=out, force_terminal=True, width=100)) as view:
+    with SyncView(3, fancy=True, console=Console(file=out, force_terminal=True, width=200)) as view:
         for e in events:
+            seen = len(out.getvalue())
             view(e)
+            drawn = out.getvalue()[seen:]
+            # Each event redraws the bar at once: its count is the number of projects finished so far.
+            assert f"{view.done}/3" in drawn, drawn
+            if e.outcome is bad:
+                assert drawn.index(skipped_line) < drawn.rindex("3/3")  # the line, then the bar that counts it
     assert view.done == 3
-    assert f"cloned    a (libs/a) {'1' * 12}" in out.getvalue()
-    assert "skipped   c (libs/c): local changes; commit them; finished an interrupted checkout" in out.getvalue()
-    assert "libs/b" not in out.getvalue()  # unchanged projects are not listed
+    # Only what needs attention is printed above the bar: not every project cloned or unchanged.
+    assert skipped_line in out.getvalue()
+    assert "cloned" not in out.getvalue() and "libs/b" not in out.getvalue()
 
+    with SyncView(3, fancy=False) as plain:
+        for e in events:
+            plain(e)
+    assert capsys.readouterr().err.splitlines() == [skipped_line]
+
+    common.STATE.verbosity = 1  # -v: a line for every project
     with SyncView(3, fancy=False) as plain:
         for e in events:
             plain(e)
     assert capsys.readouterr().err.splitlines() == [
         f"cloned    a (libs/a) {'1' * 12}",
-        "skipped   c (libs/c): local changes; commit them; finished an interrupted checkout",
+        f"unchanged b (libs/b) {'2' * 12}",
+        skipped_line,
     ]
+    common.STATE.verbosity = -1  # -q: failures and skips only
+    with SyncView(3, fancy=False) as plain:
+        for e in events:
+            plain(e)
+    assert capsys.readouterr().err.splitlines() == [skipped_line]
+    common.reset_state()
+
     result = SyncResult(outcomes=(cloned, same, bad), ok=False)
     assert summary_lines(result, 1.5) == [
         "sync: 3 projects in 1.5s: 1 cloned, 1 unchanged, 1 skipped",
@@ -257,13 +280,17 @@ def test_sync_view_live_and_plain(capsys: pytest.CaptureFixture[str]) -> None:
         "  skipped c (libs/c): local changes; commit them; finished an interrupted checkout",
         "  ... and 1 more (ukws -v sync lists them all)",
     ]
+    assert summary_lines(SyncResult(outcomes=(cloned,), ok=True), 0.25) == ["sync: 1 project in 0.2s: 1 cloned"]
 
 
 def test_sync_honours_the_lock(tmp_path: Path) -> None:
     served = serve_workspace(tmp_path / "srv")
     ws = tmp_path / "ws"
     assert ukws(tmp_path, "init", "-u", file_url(served.root / "manifest"), "ws").exit_code == 0
-    assert ukws(ws, "status").stdout.splitlines() == ["core   not synced", "lib-a  not synced"]
+    assert ukws(ws, "status").stdout.splitlines() == [
+        f"core   not synced; from {file_url(served.root / 'core')}",
+        f"lib-a  not synced; from {file_url(served.root / 'lib-a')}",
+    ]
     core = pygit2.Repository(str(served.root / "core"))
     first = str(core.references["refs/tags/RELEASE-0.1.0"].target)
     (ws / ".ukws" / "lock.xml").write_text(

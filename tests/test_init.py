@@ -186,6 +186,7 @@ def test_reinit_switches_manifest_and_keeps_settings(tmp_path: Path) -> None:
         "local_manifests",
         "lock.xml.old",
         "manifests",
+        "state",  # the workspace lock a re-init takes
     ]
     ws = workspace.find_workspace(root)
     assert ws.is_repo
@@ -213,7 +214,9 @@ def test_reinit_with_broken_manifest_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"bad\.xml:1"):
         _init(root, manifest=str(bad))
     assert (root / ".ukws" / "config.json").read_text() == before
-    assert sorted(p.name for p in (root / ".ukws").iterdir()) == ["config.json", "local_manifests", "manifests"]
+    names = sorted(p.name for p in (root / ".ukws").iterdir())
+    assert names == ["config.json", "local_manifests", "manifests", "state"]
+    assert [p.name for p in (root / ".ukws" / "state").rglob("*")] == ["sync", "lock"]  # only the lock
 
 
 def test_reinit_refuses_to_drop_local_work_in_manifest_repository(tmp_path: Path) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
+
+STARTED = time.perf_counter()
+"""When the command started (before the CLI framework loads), for the timings it reports."""
 
 
 def main() -> None:
@@ -13,4 +17,4 @@ def main() -> None:
         return
     from ukws.cli import main as cli_main
 
-    cli_main()
+    cli_main(STARTED)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ukws.manifest.groups import matches_groups, parse_selectors
-from ukws.manifest.model import Manifest
+from ukws.manifest.model import Manifest, Project
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,6 +15,7 @@ class ProjectRow:
     name: str
     path: str
     url: str
+    """The URL the project is fetched from: the first after URL rewriting."""
     revision: str
     groups: tuple[str, ...]
     role: str | None
@@ -21,16 +23,30 @@ class ProjectRow:
     """Whether the project is checked out in the workspace (None outside a workspace)."""
     at_pin: bool | None = None
     """Whether its checkout is at the manifest's (or the lock's) revision (None outside a workspace)."""
+    state: str | None = None
+    """``at pin``, ``sync pending``, ``moved``, ``not synced`` or ``error`` (None outside a
+    workspace; see :attr:`ukws.status.ProjectStatus.state`)."""
+    manifest_url: str = ""
+    """The URL as the manifest gives it."""
 
 
-def list_projects(manifest: Manifest, groups: str | None = None) -> tuple[ProjectRow, ...]:
-    """The projects the group selection picks, in manifest order."""
+def list_projects(
+    manifest: Manifest, groups: str | None = None, urls: Callable[[Project], Sequence[str]] | None = None
+) -> tuple[ProjectRow, ...]:
+    """The projects the group selection picks, in manifest order; ``urls`` gives a project's
+    fetch URLs after URL rewriting (default: the manifest's URL)."""
     selectors = parse_selectors(groups)
+
+    def url(p: Project) -> str:
+        candidates = tuple(urls(p)) if urls is not None else ()
+        return candidates[0] if candidates else p.fetch_url
+
     return tuple(
         ProjectRow(
             name=p.name,
             path=p.path,
-            url=p.fetch_url,
+            url=url(p),
+            manifest_url=p.fetch_url,
             revision=p.revision,
             groups=p.groups,
             role=p.role.value if p.role else None,
@@ -40,9 +56,12 @@ def list_projects(manifest: Manifest, groups: str | None = None) -> tuple[Projec
     )
 
 
-def with_state(rows: tuple[ProjectRow, ...], state: dict[str, tuple[bool, bool]]) -> tuple[ProjectRow, ...]:
-    """Rows with ``synced`` and ``at_pin`` filled from ``state`` (path -> (synced, at_pin))."""
+def with_state(rows: tuple[ProjectRow, ...], state: Mapping[str, tuple[bool, bool, str]]) -> tuple[ProjectRow, ...]:
+    """Rows with ``synced``, ``at_pin`` and ``state`` filled from ``state`` (path -> (synced,
+    at_pin, state)); a path it lacks is not synced."""
+    missing = (False, False, "not synced")
     return tuple(
-        dataclasses.replace(r, synced=state.get(r.path, (False, False))[0], at_pin=state.get(r.path, (False, False))[1])
+        dataclasses.replace(r, synced=s[0], at_pin=s[1], state=s[2])
         for r in rows
+        for s in (state.get(r.path, missing),)
     )

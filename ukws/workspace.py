@@ -2,7 +2,7 @@
 
 Layout of ``.ukws/``::
 
-    config.json          what ``ukws init`` was given (manifest source, groups, depth, rewrites, ...)
+    config.json          what ``ukws init`` was given (manifest source, groups, depth, rewrites, timeout, ...)
     manifests/           the manifest source: a clone of the manifest repository (``-u URL``),
                          a copy of the shipped manifests (``-m NAME``), or empty when ``-m`` named
                          a manifest file outside the workspace (used where it is)
@@ -46,6 +46,8 @@ STATE_DIR = "state"
 CONFIG_VERSION = 1
 DEFAULT_REPO_MANIFEST = "default.xml"
 DEFAULT_GROUPS = "default"
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a server may take to answer or a transfer may stall, unless ``--timeout`` says otherwise."""
 
 STAGING_DIR = MANIFESTS_DIR + ".new"
 OLD_DIR = MANIFESTS_DIR + ".old"
@@ -103,6 +105,8 @@ class Config:
     reference: str | None = None
     """A mirror workspace whose objects new clones borrow."""
     rewrites: tuple[Rewrite, ...] = ()
+    timeout: float | None = None
+    """Seconds a connection or a stalled transfer may take (None: :data:`DEFAULT_TIMEOUT`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,6 +221,7 @@ def config_json(config: Config) -> dict[str, Any]:
         "mirror": config.mirror,
         "reference": config.reference,
         "rewrites": [str(r) for r in config.rewrites],
+        "timeout": config.timeout,
     }
 
 
@@ -228,6 +233,9 @@ def read_config(path: Path) -> Config:
             kind=SourceKind(m["kind"]), name=str(m["name"]), url=m.get("url"), revision=m.get("revision")
         )
         depth = data.get("depth")
+        timeout = data.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or float(timeout) <= 0):
+            raise ValueError(f"timeout {timeout!r} must be a number of seconds above 0")
         return Config(
             manifest=source,
             groups=str(data.get("groups") or DEFAULT_GROUPS),
@@ -235,6 +243,7 @@ def read_config(path: Path) -> Config:
             mirror=bool(data.get("mirror", False)),
             reference=data.get("reference"),
             rewrites=tuple(parse_rule(str(r)) for r in data.get("rewrites", ())),
+            timeout=float(timeout) if timeout is not None else None,
         )
     except OSError as e:
         raise WorkspaceError(f"{path}: cannot read ({e.strerror or e})") from None
@@ -350,6 +359,8 @@ class WorkspaceInfo:
     manifest_branch: str | None
     groups: str
     depth: int | None
+    timeout: float
+    """Seconds a server may take to answer (the workspace's setting, else the default)."""
     mirror: bool
     reference: str | None
     rewrites: tuple[Rewrite, ...]
@@ -391,6 +402,7 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
         manifest_branch=head[1] if head else None,
         groups=ws.config.groups,
         depth=ws.config.depth,
+        timeout=ws.config.timeout or DEFAULT_TIMEOUT,
         mirror=ws.config.mirror,
         reference=ws.config.reference,
         rewrites=(*ws.config.rewrites, *user_rules),
@@ -424,10 +436,19 @@ def read_pins(ws: Workspace) -> dict[str, str]:
 # -- sync ----------------------------------------------------------------------------------------
 
 
-def update_manifest(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> ManifestCheckout | None:
+def timeout_of(ws: Workspace, timeout: float | None = None) -> float:
+    """The network time-out in seconds: ``timeout`` when given, else the workspace's, else the default."""
+    if timeout is not None and timeout <= 0:
+        raise UsageError(f"--timeout {timeout:g}: must be a number of seconds above 0")
+    return timeout or ws.config.timeout or DEFAULT_TIMEOUT
+
+
+def update_manifest(
+    ws: Workspace, user_rules: tuple[Rewrite, ...] = (), *, timeout: float | None = None
+) -> ManifestCheckout | None:
     """Fetch the manifest repository of a ``-u`` workspace and move it to its revision (None for
     other workspaces). A fetch that fails is returned with action ``failed``, not raised: sync then
-    follows the manifest as it was."""
+    follows the manifest as it was. ``timeout``: seconds (default: the workspace's setting)."""
     from ukws import git
     from ukws.errors import GitError
 
@@ -436,7 +457,10 @@ def update_manifest(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Mani
         return None
     try:
         return git.update_manifest_repo(
-            ws.manifests_dir, rewriter(ws, user_rules).candidates(source.url), source.revision
+            ws.manifests_dir,
+            rewriter(ws, user_rules).candidates(source.url),
+            source.revision,
+            timeout=timeout_of(ws, timeout),
         )
     except GitError as e:
         return git.ManifestCheckout(url="", sha="", action="failed", message=str(e))
@@ -455,9 +479,11 @@ def sync_options(
     only: tuple[str, ...] = (),
     progress: Callable[[ProgressEvent], None] | None = None,
     before_move: Callable[[Project], None] | None = None,
+    timeout: float | None = None,
 ) -> SyncOptions:
     """Sync options from the command line's choices plus what the workspace's configuration and
-    lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins."""
+    lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins,
+    the network time-out (``timeout`` when given, else the workspace's)."""
     from ukws.sync.engine import SyncOptions
 
     c = ws.config
@@ -476,4 +502,5 @@ def sync_options(
         reference=Path(c.reference) if c.reference else None,
         urls=rewriter(ws, user_rules),
         pins=read_pins(ws),
+        timeout=timeout_of(ws, timeout),
     )

@@ -13,17 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ukws.errors import UsageError, WorkspaceError
+from ukws.sync.journal import workspace_lock
 from ukws.sync.rewrite import Rewrite, UrlRewriter
 from ukws.workspace import (
     CONFIG_FILE,
     CONFIG_NEW,
     DEFAULT_REPO_MANIFEST,
+    DEFAULT_TIMEOUT,
     DOT,
     LOCAL_MANIFESTS_DIR,
     LOCK_FILE,
     MANIFESTS_DIR,
     OLD_DIR,
     STAGING_DIR,
+    STATE_DIR,
     Config,
     ManifestSource,
     SourceKind,
@@ -79,6 +82,8 @@ class InitRequest:
     reference: Path | None = None
     mirror: bool | None = None
     rewrites: tuple[Rewrite, ...] | None = None
+    timeout: float | None = None
+    """Seconds a server may take to answer; 0 returns to the default."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,6 +177,15 @@ def init(
     if root.exists() and not root.is_dir():
         raise WorkspaceError(f"{root}: not a folder")
     dot = root / DOT
+    if not dot.is_dir():
+        return _init(root=root, request=request, cwd=cwd, user_rules=user_rules)
+    # An existing workspace: no sync (or other init) may run while its manifest and settings change.
+    with workspace_lock(dot / STATE_DIR / "sync"):
+        return _init(root=root, request=request, cwd=cwd, user_rules=user_rules)
+
+
+def _init(*, root: Path, request: InitRequest, cwd: Path, user_rules: tuple[Rewrite, ...]) -> InitResult:
+    dot = root / DOT
     old: Workspace | None = open_workspace(root) if (dot / CONFIG_FILE).is_file() else None
     if old is None and dot.is_dir():
         repair(dot)
@@ -193,6 +207,9 @@ def init(
     if request.depth is not None and request.depth < 0:
         raise UsageError(f"--depth {request.depth}: must be 0 (full history) or more")
     depth = request.depth if request.depth is not None else (previous.depth if previous else None)
+    if request.timeout is not None and request.timeout < 0:
+        raise UsageError(f"--timeout {request.timeout:g}: must be a number of seconds above 0 (0: the default)")
+    timeout = request.timeout if request.timeout is not None else (previous.timeout if previous else None)
     base = previous or Config(manifest=source)
     config = Config(
         manifest=source,
@@ -201,6 +218,7 @@ def init(
         mirror=mirror,
         reference=reference,
         rewrites=request.rewrites if request.rewrites is not None else base.rewrites,
+        timeout=timeout or None,
     )
     if (dot / MANIFESTS_DIR / ".git").exists():
         from ukws import git
@@ -222,7 +240,9 @@ def init(
 
             assert source.url is not None
             urls = UrlRewriter(rules=(*config.rewrites, *user_rules)).candidates(source.url)
-            checkout = git.clone_manifest_repo(urls, staging, source.revision)
+            checkout = git.clone_manifest_repo(
+                urls, staging, source.revision, timeout=config.timeout or DEFAULT_TIMEOUT
+            )
             sha, url_used, failures = checkout.sha, checkout.url, checkout.failures
         elif source.kind is SourceKind.SHIPPED:
             _copy_shipped(staging)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,6 +12,7 @@ from ukws.cli import common
 
 app = typer.Typer(
     name="ukws",
+    cls=common.UkwsGroup,
     help="Workspace manager for Unikraft unikernels.",
     no_args_is_help=True,
     add_completion=False,
@@ -30,24 +29,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    directory: Annotated[
-        Optional[Path],  # noqa: UP045 - typer needs Optional at runtime on 3.11
-        typer.Option("-C", help="Run as if ukws was started in DIR.", metavar="DIR"),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="Say more (repeatable).")] = 0,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """Workspace manager for Unikraft unikernels."""
-    if directory is not None:
-        target = directory if directory.is_absolute() else Path(os.getcwd()) / directory
-        if not target.is_dir():
-            common.fail(f"-C {directory}: no such directory", common.EXIT_USAGE)
-        common.STATE.cwd = target.resolve()
-    common.STATE.verbosity = -1 if quiet else verbose
+    """Workspace manager for Unikraft unikernels.
+
+    The global options -C DIR, -q and -v may be given before the command or after it.
+    """
 
 
 def _register() -> None:
@@ -68,8 +58,11 @@ def _register() -> None:
 _register()
 
 
-def main() -> None:
-    """Console-script entry point: one line per error on stderr; exit 0, 1, 2 (usage) or 130."""
+def main(started: float | None = None) -> None:
+    """Console-script entry point: one line per error on stderr; exit 0, 1, 2 (usage) or 130.
+
+    ``started`` is ``time.perf_counter()`` when the process started: timings count from there."""
+    common.PROCESS_START = started
     try:
         rc = app(prog_name="ukws", standalone_mode=False)
     except KeyboardInterrupt:

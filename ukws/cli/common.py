@@ -11,12 +11,14 @@ import enum
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from ukws.manifest.model import Manifest
@@ -42,13 +44,123 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class State:
-    """Global options, set by the top-level callback."""
+    """Global options (``-C``, ``-q``, ``-v``), wherever they were given on the command line."""
 
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
     verbosity: int = 0
+    """-1 with ``-q`` (which wins over ``-v``), else the number of ``-v``."""
+    quiet: bool = False
+    verbose: int = 0
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+    """When the command started (``time.perf_counter()``): the process's start when the console
+    script recorded it, else when the command line was parsed."""
 
 
 STATE = State()
+
+
+PROCESS_START: float | None = None
+"""``time.perf_counter()`` when the console script started (set by :func:`ukws.cli.main`)."""
+
+
+def reset_state() -> None:
+    """Start a command line afresh (one process may run several, as tests do). The process's start
+    time counts for the first command line only."""
+    global PROCESS_START
+    started, PROCESS_START = PROCESS_START, None
+    fresh = State(started=started if started is not None else time.perf_counter())
+    for f in dataclasses.fields(State):
+        setattr(STATE, f.name, getattr(fresh, f.name))
+
+
+def elapsed() -> float:
+    """Seconds since the command started."""
+    return time.perf_counter() - STATE.started
+
+
+# -- global options: accepted before the command and after it ------------------------------------
+
+GLOBAL_PANEL = "Global options"
+
+
+def _set_directory(ctx: Any, param: Any, value: str | None) -> None:
+    if value is None:
+        return
+    given = Path(value)
+    target = given if given.is_absolute() else STATE.cwd / given
+    if not target.is_dir():
+        fail(f"-C {value}: no such directory", EXIT_USAGE)
+    STATE.cwd = target.resolve()
+
+
+def _set_quiet(ctx: Any, param: Any, value: bool) -> None:
+    if value:
+        STATE.quiet = True
+    STATE.verbosity = -1 if STATE.quiet else STATE.verbose
+
+
+def _set_verbose(ctx: Any, param: Any, value: int) -> None:
+    STATE.verbose += value or 0
+    STATE.verbosity = -1 if STATE.quiet else STATE.verbose
+
+
+def _global_options() -> list[Any]:
+    from typer.core import TyperOption
+
+    return [
+        TyperOption(
+            param_decls=["-C"],
+            metavar="DIR",
+            help="Run as if ukws was started in DIR (relative to an earlier -C).",
+            callback=_set_directory,
+            expose_value=False,
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+        TyperOption(
+            param_decls=["-q", "--quiet"],
+            is_flag=True,
+            default=False,
+            help="Print only errors (wins over -v).",
+            callback=_set_quiet,
+            expose_value=False,
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+        TyperOption(
+            param_decls=["-v", "--verbose"],
+            count=True,
+            default=0,
+            help="Say more (repeatable).",
+            callback=_set_verbose,
+            expose_value=False,
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ]
+
+
+def add_global_options(command: Any) -> None:
+    """Give ``command`` (and every command below it) the global options ``-C``, ``-q`` and ``-v``,
+    so that they work after the command name as well as before it. An option a command already
+    declares itself keeps the command's meaning."""
+    taken = {name for p in command.params for name in (*p.opts, *p.secondary_opts)}
+    for option in _global_options():
+        if not taken & {*option.opts, *option.secondary_opts}:
+            command.params.append(option)
+    for sub in getattr(command, "commands", {}).values():
+        add_global_options(sub)
+
+
+class UkwsGroup(TyperGroup):
+    """The top-level command group: every command accepts the global options, and each command
+    line starts from a fresh :data:`STATE`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        add_global_options(self)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        if parent is None:
+            reset_state()
+        return super().make_context(info_name, args, parent=parent, **extra)
 
 
 def err(line: str) -> None:

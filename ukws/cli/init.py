@@ -67,6 +67,15 @@ def init_cmd(
         ),
     ] = None,
     no_rewrites: Annotated[bool, typer.Option("--no-rewrites", help="Remove the workspace's rewrite rules.")] = False,
+    timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "--timeout",
+            help="Seconds a server may take to answer before sync gives up on it (default 60; 0: back to the "
+            "default).",
+            metavar="SECONDS",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a workspace, or switch the one you are in to another manifest."""
@@ -91,6 +100,7 @@ def init_cmd(
             reference=reference,
             mirror=mirror,
             rewrites=rules,
+            timeout=timeout,
         )
         return workspace_init.init(root=root, request=request, cwd=common.STATE.cwd, user_rules=user_rules())
 

@@ -7,7 +7,7 @@ workspace.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,26 +18,37 @@ if TYPE_CHECKING:
     from ukws.listing import ProjectRow
 from ukws.cli.manifest import GroupsOpt, ManifestOpt, load_manifest
 
+ManifestUrlsOpt = Annotated[
+    bool, typer.Option("--manifest-urls", help="Show URLs as the manifest gives them, before URL rewriting.")
+]
 
-def status_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
-    """Show each project's checkout: branch, commit, ahead/behind, local changes, pin."""
+
+def status_cmd(projects: ProjectsArg = None, manifest_urls: ManifestUrlsOpt = False, as_json: JsonOpt = False) -> None:
+    """Show each project's checkout: branch, commit, ahead/behind, pin, changed and untracked files, URL."""
     from ukws import status, workspace
     from ukws.build import patch
 
     def go() -> tuple[tuple[Any, ...], dict[str, Any]]:
         ws = find_workspace()
         manifest = only(workspace.load_workspace_manifest(ws), projects)
-        rows = status.project_status(root=ws.root, manifest=manifest, pins=workspace.read_pins(ws))
+        urls = workspace.rewriter(ws, user_rules())
+        rows = status.project_status(root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), urls=urls)
         return rows, patch.workspace_series(ws, manifest)
 
     rows, series = common.run(go)
     if as_json:
         common.emit_json([{**common.to_jsonable(r), "patch_series": series.get(r.path)} for r in rows])
         return
+    from ukws.status import SHORT_LIMIT, bounded
+
+    limit = None if common.STATE.verbosity > 0 else SHORT_LIMIT
     width = max((len(r.path) for r in rows), default=0)
     for r in rows:
+        url = r.manifest_url if manifest_urls else r.url
         words = status_text(r) + (f"; {series_text(series[r.path])}" if r.path in series else "")
-        sys.stdout.write(f"{r.path:<{width}}  {words}\n")
+        sys.stdout.write(f"{r.path:<{width}}  {words}; from {url}\n")
+        for line in bounded(r.changes, limit):
+            sys.stdout.write(f"  {line}\n")
 
 
 def series_words(s: Any) -> list[str]:
@@ -61,12 +72,16 @@ def status_text(r: Any) -> str:
         return f"error: {r.error}"
     if not r.synced:
         return "not synced"
+    if r.head_sha is None:
+        return "nothing checked out yet (ukws sync checks it out)"
     where = f"on {r.branch}" if r.branch else "detached"
-    words = [f"{where} at {(r.head_sha or '')[:12]}"]
+    words = [f"{where} at {r.head_sha[:12]}"]
     if r.ahead or r.behind:
         words.append(f"ahead {r.ahead}, behind {r.behind}")
     if r.pin_sha and not r.at_pin:
         words.append(f"not at {r.pin_sha[:12]} (its {'pin' if r.revision == r.pin_sha else r.revision})")
+    if r.state == "sync pending":
+        words.append("sync pending")
     if r.dirty:
         words.append("local changes")
     if r.untracked:
@@ -74,7 +89,13 @@ def status_text(r: Any) -> str:
     return "; ".join(words)
 
 
-def diff_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
+def diff_cmd(
+    projects: ProjectsArg = None,
+    untracked: Annotated[
+        bool, typer.Option("--untracked", help="Show untracked files too, as new files (ignored files never).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Show uncommitted changes of every project, as patches with paths from the workspace root."""
     from ukws import status, workspace
     from ukws.build import patch
@@ -82,7 +103,8 @@ def diff_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
     def go() -> tuple[tuple[Any, ...], dict[str, Any]]:
         ws = find_workspace()
         manifest = only(workspace.load_workspace_manifest(ws), projects)
-        return status.project_diff(root=ws.root, manifest=manifest), patch.workspace_series(ws, manifest)
+        diffs = status.project_diff(root=ws.root, manifest=manifest, untracked=untracked)
+        return diffs, patch.workspace_series(ws, manifest)
 
     diffs, series = common.run(go)
     if as_json:
@@ -99,6 +121,14 @@ def diff_cmd(projects: ProjectsArg = None, as_json: JsonOpt = False) -> None:
             sys.stdout.write(d.patch)
             if not d.patch.endswith("\n"):
                 sys.stdout.write("\n")
+    left_out = [d for d in diffs if d.untracked]
+    if left_out:
+        count = sum(len(d.untracked) for d in left_out)
+        where = ", ".join(d.path for d in left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        common.info(
+            f"ukws: note: {count} untracked file(s) not shown ({where}); "
+            "ukws status names them, ukws diff --untracked shows them"
+        )
 
 
 def info_cmd(as_json: JsonOpt = False) -> None:
@@ -122,6 +152,7 @@ def info_cmd(as_json: JsonOpt = False) -> None:
         out(f"projects:        {info.projects} selected of {info.projects_total}\n")
     out(f"groups:          {info.groups}\n")
     out(f"depth:           {info.depth or 'full history'}\n")
+    out(f"timeout:         {info.timeout:g} s\n")
     out(f"mirror:          {'yes' if info.mirror else 'no'}\n")
     if info.reference:
         out(f"reference:       {info.reference}\n")
@@ -134,16 +165,18 @@ def info_cmd(as_json: JsonOpt = False) -> None:
 
 def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
     from ukws.listing import list_projects, with_state
+    from ukws.sync.rewrite import UrlRewriter
 
     if manifest is not None:
-        return list_projects(load_manifest(manifest), groups)
+        return list_projects(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()))
     from ukws import status, workspace
 
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
-    rows = list_projects(m, "all")
+    urls = workspace.rewriter(ws, user_rules())
+    rows = list_projects(m, "all", urls)
     state = {
-        s.path: (s.synced, s.at_pin)
+        s.path: (s.synced, s.at_pin, s.state)
         for s in status.project_status(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
     }
     return with_state(rows, state)
@@ -152,6 +185,7 @@ def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ..
 def list_cmd(
     manifest: ManifestOpt = None,
     groups: GroupsOpt = None,
+    manifest_urls: ManifestUrlsOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List the projects: path, name, revision, URL, role, groups, and in a workspace their state."""
@@ -159,18 +193,17 @@ def list_cmd(
     if as_json:
         common.emit_json(rows)
         return
-    sys.stdout.write(render_rows(rows))
+    sys.stdout.write(render_rows(rows, manifest_urls=manifest_urls))
 
 
-def render_rows(rows: tuple[ProjectRow, ...]) -> str:
-    """Aligned columns; the state column only inside a workspace."""
-
-    def state(r: ProjectRow) -> str:
-        if r.synced is None:
-            return ""
-        return "at pin" if r.at_pin else ("moved" if r.synced else "not synced")
-
-    table = [(r.path, r.name, r.revision, state(r), r.url, r.role or "", ",".join(r.groups)) for r in rows]
+def render_rows(rows: tuple[ProjectRow, ...], *, manifest_urls: bool = False) -> str:
+    """Aligned columns; the state column only inside a workspace. URLs after rewriting, or as the
+    manifest gives them."""
+    table = [
+        (r.path, r.name, r.revision, r.state or "", r.manifest_url if manifest_urls else r.url, r.role or "",
+         ",".join(r.groups))
+        for r in rows
+    ]  # fmt: skip
     widths = [max((len(row[i]) for row in table), default=0) for i in range(len(table[0]) if table else 0)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True) if w).rstrip() for row in table]
     return "".join(line + "\n" for line in lines)

@@ -7,6 +7,7 @@ result on stdout instead.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -26,13 +27,21 @@ SyncOutcome = tuple["ManifestCheckout | None", "SyncResult", "tuple[Resumed, ...
 
 
 class SyncView:
-    """Renders sync progress: a rich overall bar with the projects in flight, or plain lines."""
+    """Renders sync progress as it happens.
+
+    On a terminal: an overall bar with the projects in flight, and above it, as they finish, the
+    projects that need attention (failed, skipped, work kept, branches moved, fallback URLs: every
+    outcome with a message). Elsewhere the same lines, plain. ``-v`` adds a line for every project.
+    The bar is updated from the same events as the lines, under one lock, and redrawn whenever an
+    event arrives, so the count never lags the lines printed above it.
+    """
 
     def __init__(self, total: int, *, fancy: bool, console: Any = None) -> None:
         self.total = total
         self.fancy = fancy
         self.console = console
         self.done = 0
+        self._lock = threading.Lock()
         self._progress: Any = None
         self._overall: Any = None
         self._tasks: dict[str, Any] = {}
@@ -49,6 +58,7 @@ class SyncView:
                 TimeElapsedColumn(),
                 console=self.console or Console(stderr=True),
                 transient=True,
+                refresh_per_second=4,  # the clock; events redraw at once
             )
             self._progress.start()
             self._overall = self._progress.add_task("sync", total=self.total)
@@ -56,34 +66,49 @@ class SyncView:
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            with self._lock:
+                self._progress.stop()
 
     def __call__(self, event: ProgressEvent) -> None:
-        if event.phase == "done" and event.outcome is not None:
-            self.done += 1
-            self._finished(event.outcome)
-            return
-        if self._progress is None:
-            return
-        task = self._tasks.get(event.path)
-        total = event.total_objects or None
-        if task is None:
-            self._tasks[event.path] = self._progress.add_task(f"  {event.path}", total=total)
-        else:
-            self._progress.update(task, total=total, completed=event.received_objects)
+        with self._lock:
+            if event.phase == "done" and event.outcome is not None:
+                self.done += 1
+                self._finished(event.outcome)
+            elif self._progress is not None:
+                task = self._tasks.get(event.path)
+                total = event.total_objects or None
+                if task is None:
+                    self._tasks[event.path] = self._progress.add_task(f"  {event.path}", total=total)
+                else:
+                    self._progress.update(task, total=total, completed=event.received_objects)
+            if self._progress is not None:
+                self._progress.refresh()
 
     def _finished(self, outcome: ProjectOutcome) -> None:
-        line = outcome_line(outcome)
-        show = outcome.action != "unchanged" or bool(outcome.message) or common.STATE.verbosity > 0
-        if self._progress is not None:
-            task = self._tasks.pop(outcome.path, None)
-            if task is not None:
-                self._progress.remove_task(task)
-            self._progress.advance(self._overall)
-            if show and common.STATE.verbosity >= 0:
-                self._progress.console.print(line, markup=False, highlight=False)
-        elif show:
-            common.info(line)
+        line = outcome_line(outcome) if shown_live(outcome, common.STATE.verbosity) else None
+        if self._progress is None:
+            if line is not None:
+                sys.stderr.write(line + "\n")
+            return
+        task = self._tasks.pop(outcome.path, None)
+        if task is not None:
+            self._progress.remove_task(task)
+        self._progress.update(self._overall, completed=self.done)
+        if line is not None:
+            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def needs_attention(o: ProjectOutcome) -> bool:
+    """Failed or skipped, or anything said about it: work kept, a branch moved, a fallback URL."""
+    return o.action in ("skipped", "failed") or bool(o.message) or o.recovery_ref is not None
+
+
+def shown_live(o: ProjectOutcome, verbosity: int) -> bool:
+    """Whether a project's line is printed as it finishes: every project with ``-v``; those that
+    need attention by default; with ``-q`` only failed and skipped ones (they are errors)."""
+    if verbosity < 0:
+        return o.action in ("skipped", "failed")
+    return verbosity > 0 or needs_attention(o)
 
 
 def _label(o: ProjectOutcome) -> str:
@@ -117,7 +142,8 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
         counts[str(o.action)] = counts.get(str(o.action), 0) + 1
     order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
     parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
-    lines = [f"sync: {len(result.outcomes)} projects in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
+    n = len(result.outcomes)
+    lines = [f"sync: {n} project{'' if n == 1 else 's'} in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
     attention: list[str] = []
     for o in result.outcomes:
         if o.action in ("skipped", "failed"):
@@ -128,6 +154,16 @@ def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMAR
         more = len(attention) - limit
         attention = [*attention[:limit], f"  ... and {more} more (ukws -v sync lists them all)"]
     return lines + attention
+
+
+TimeoutOpt = Annotated[
+    Optional[float],  # noqa: UP045 - typer needs Optional at runtime on 3.11
+    typer.Option(
+        "--timeout",
+        help="Seconds a server may take to answer, or a transfer may stall (default: ukws init --timeout, else 60).",
+        metavar="SECONDS",
+    ),
+]
 
 
 def sync_cmd(
@@ -147,14 +183,14 @@ def sync_cmd(
     prune: Annotated[
         bool, typer.Option("--prune", help="Delete projects the manifest dropped (only when they hold no work).")
     ] = False,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Clone, fetch and check out the workspace's projects; never loses local work."""
-    started = time.monotonic()
     outcome = common.run(
-        lambda: _sync(projects, jobs, not local_only, not network_only, fail_fast, rebase, prune, as_json)
+        lambda: _sync(projects, jobs, not local_only, not network_only, fail_fast, rebase, prune, timeout, as_json)
     )
-    if not _finish(outcome, started, as_json):
+    if not _finish(outcome, as_json):
         raise typer.Exit(common.EXIT_FAILURE)
 
 
@@ -166,6 +202,7 @@ def _sync(
     fail_fast: bool,
     rebase: bool,
     prune: bool,
+    timeout: float | None,
     as_json: bool,
 ) -> SyncOutcome:
     from ukws import workspace
@@ -180,7 +217,7 @@ def _sync(
         raise UsageError(f"-j {jobs}: must be 0 or more")
     ws = find_workspace()
     user = user_rules()
-    manifest_update = None if local_only else workspace.update_manifest(ws, user)
+    manifest_update = None if local_only else workspace.update_manifest(ws, user, timeout=timeout)
     if manifest_update is not None and not as_json:
         _report_manifest_update(manifest_update)
     manifest = workspace.load_workspace_manifest(ws)
@@ -203,6 +240,7 @@ def _sync(
             only=tuple(projects or ()),
             progress=None if as_json else view,
             before_move=None if network_only else patch.suspend_for_move(ws),
+            timeout=timeout,
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
@@ -212,7 +250,6 @@ def _sync(
 
 def _finish(
     outcome: SyncOutcome,
-    started: float,
     as_json: bool,
     extra: dict[str, Any] | None = None,
 ) -> bool:
@@ -221,13 +258,21 @@ def _finish(
     manifest_ok = manifest_update is None or manifest_update.action != "failed"
     ok = result.ok and manifest_ok and all(r.ok for r in resumed)
     if as_json:
-        report = {"manifest": manifest_update, "ok": ok, "outcomes": result.outcomes, "patch_series": resumed}
+        report = {
+            "manifest": manifest_update,
+            "ok": ok,
+            "outcomes": result.outcomes,
+            "warnings": result.warnings,
+            "patch_series": resumed,
+        }
         common.emit_json({**report, **(extra or {})})
     else:
+        for warning in result.warnings:
+            common.info(f"warning: {warning}")
         for r in resumed:
             common.info(f"{'patched' if r.ok else 'warning:'} {r.name} ({r.path}): {r.message}")
         limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
-        for line in summary_lines(result, time.monotonic() - started, limit):
+        for line in summary_lines(result, common.elapsed(), limit):
             common.info(line)
         if not manifest_ok:
             common.info(
@@ -260,6 +305,7 @@ def fetch_cmd(
                      metavar="FILE"),
     ] = None,
     no_origins: Annotated[bool, typer.Option("--no-origins", help="Fetch git projects only.")] = False,
+    timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The network stage: fetch every branch and tag of every project (as sync -n), then every origin
@@ -270,14 +316,13 @@ def fetch_cmd(
     if check:
         _check_origins(as_json)
         return
-    started = time.monotonic()
-    outcome = common.run(lambda: _sync(projects, jobs, True, False, fail_fast, False, False, as_json))
+    outcome = common.run(lambda: _sync(projects, jobs, True, False, fail_fast, False, False, timeout, as_json))
     with_origins = not no_origins and not projects
     if as_json:
         found = _fetch_origins(jobs, as_json) if with_origins else None
-        ok = _finish(outcome, started, as_json, {"origins": found})
+        ok = _finish(outcome, as_json, {"origins": found})
     else:
-        ok = _finish(outcome, started, as_json)
+        ok = _finish(outcome, as_json)
         if with_origins:
             _fetch_origins(jobs, as_json)
     if not ok:

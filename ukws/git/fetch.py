@@ -57,6 +57,16 @@ def check_revision(rev: str) -> None:
         raise GitError(f"refusing revision {rev!r}: not a commit id or reference name")
 
 
+def local_path(url: str) -> Path | None:
+    """The folder a ``file://`` URL or a plain path (absolute or relative, not scp-like
+    ``host:path``) names; None for URLs reached through a transport."""
+    if url.startswith("file://"):
+        return Path(unquote(urlsplit(url).path))
+    if _URL_SCHEME.match(url) is not None or ":" in url.split("/", 1)[0]:
+        return None
+    return Path(url)
+
+
 def local_source(url: str) -> Path | None:
     """The directory of a repository reached without a transport (``file://`` or a plain path),
     trying ``<path>.git`` too; None for network URLs or when nothing is there."""
@@ -146,6 +156,8 @@ def fetch(
     """
     check_url(url)
     source = local_source(url)
+    if source is None and (path := local_path(url)) is not None and not path.exists():
+        raise GitError(f"no such repository: {path}")
     if source is not None:
         if not prune and (_local_refs_current(repo, source, refspecs) or _copy_from_local(repo, source, refspecs)):
             return _local_head(source) if default_branch else None

@@ -238,11 +238,36 @@ class WorkState:
     untracked: tuple[str, ...]
     """Untracked files; a folder holding only untracked files is one entry ending in '/'."""
     ignored: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()
+    """The two-letter ``git status --short`` code of each ``dirty`` file (index, then working tree)."""
+
+
+_INDEX_CODES = (
+    (pygit2.enums.FileStatus.INDEX_NEW, "A"),
+    (pygit2.enums.FileStatus.INDEX_MODIFIED, "M"),
+    (pygit2.enums.FileStatus.INDEX_DELETED, "D"),
+    (pygit2.enums.FileStatus.INDEX_RENAMED, "R"),
+    (pygit2.enums.FileStatus.INDEX_TYPECHANGE, "T"),
+)
+_WORKTREE_CODES = (
+    (pygit2.enums.FileStatus.WT_MODIFIED, "M"),
+    (pygit2.enums.FileStatus.WT_DELETED, "D"),
+    (pygit2.enums.FileStatus.WT_RENAMED, "R"),
+    (pygit2.enums.FileStatus.WT_TYPECHANGE, "T"),
+)
+
+
+def _short_code(st: int) -> str:
+    if st & pygit2.enums.FileStatus.CONFLICTED:
+        return "UU"
+    index = next((c for flag, c in _INDEX_CODES if st & flag), " ")
+    tree = next((c for flag, c in _WORKTREE_CODES if st & flag), " ")
+    return index + tree
 
 
 def work_state(repo: pygit2.Repository, *, ignored: bool = False) -> WorkState:
     flags = pygit2.enums.FileStatus
-    dirty: list[str] = []
+    dirty: dict[str, str] = {}
     untracked: list[str] = []
     ign: list[str] = []
     for path, st in repo.status(untracked_files="normal", ignored=ignored).items():
@@ -251,20 +276,33 @@ def work_state(repo: pygit2.Repository, *, ignored: bool = False) -> WorkState:
         elif st == flags.WT_NEW:
             untracked.append(path)
         elif st != flags.CURRENT:
-            dirty.append(path)
+            dirty[path] = _short_code(st)
+    names = tuple(sorted(dirty))
     return WorkState(
-        dirty=tuple(sorted(dirty)), untracked=tuple(sorted(untracked)), ignored=tuple(sorted(ign))
+        dirty=names,
+        untracked=tuple(sorted(untracked)),
+        ignored=tuple(sorted(ign)),
+        codes=tuple(dirty[n] for n in names),
     )
 
 
-def diff_patch(repo: pygit2.Repository) -> str:
-    """The patch of the index and working tree against HEAD (like ``git diff HEAD``)."""
+def diff_patch(repo: pygit2.Repository, *, untracked: bool = False) -> str:
+    """The patch of the index and working tree against HEAD (like ``git diff HEAD``). With
+    ``untracked``, files git does not track (and does not ignore) are added as new files, as
+    ``git add --intent-to-add`` would show them."""
     index = repo.index
+    flags = pygit2.enums.DiffOption.NORMAL
+    if untracked:
+        flags |= (
+            pygit2.enums.DiffOption.INCLUDE_UNTRACKED
+            | pygit2.enums.DiffOption.RECURSE_UNTRACKED_DIRS
+            | pygit2.enums.DiffOption.SHOW_UNTRACKED_CONTENT
+        )
     if repo.head_is_unborn:
-        diff = index.diff_to_workdir()
+        diff = index.diff_to_workdir(flags)
     else:
-        diff = repo.head.peel(pygit2.Commit).tree.diff_to_index(index)
-        diff.merge(index.diff_to_workdir())
+        diff = repo.head.peel(pygit2.Commit).tree.diff_to_index(index, flags)  # merge keeps what these flags allow
+        diff.merge(index.diff_to_workdir(flags))
     return str(diff.patch or "")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from ukws.fileops import is_inside, workspace_path
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import files as syncfiles
 from ukws.sync import journal as syncstate
-from ukws.sync import worktree
+from ukws.sync import rebuild, worktree
 from ukws.sync.model import (
     BAD,
     RECOVERY_PREFIX,
@@ -66,7 +67,7 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
     sync_dir = state_dir / "sync"
     with syncstate.workspace_lock(sync_dir):
         syncstate.clean_scratch(sync_dir)
-        state = syncstate.load_state(sync_dir)
+        state, warnings = _load_state(root, sync_dir, manifest, options)
         if options.fetch:
             git.set_timeouts(options.timeout)
         ctx = Context(root=root, sync_dir=sync_dir, options=options, journals=syncstate.journal_keys(sync_dir))
@@ -91,10 +92,31 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             if git.git_dir(ctx.root / rel) is not None:
                 present[rel] = syncstate.Entry(path=rel, name=p.name, mirror=options.mirror)
         new_state = syncstate.State(projects=tuple(present.values()), files=files)
-        if not syncstate.same_state(new_state, state):  # a no-op run writes nothing
+        if warnings or not syncstate.same_state(new_state, state):  # a no-op run writes nothing
             syncstate.save_state(sync_dir, new_state)
     all_outcomes = (*outcomes, *removed)
-    return SyncResult(outcomes=all_outcomes, ok=not any(o.action in BAD for o in all_outcomes))
+    return SyncResult(
+        outcomes=all_outcomes, ok=not any(o.action in BAD for o in all_outcomes), warnings=tuple(warnings)
+    )
+
+
+def _load_state(
+    root: Path, sync_dir: Path, manifest: Manifest, options: SyncOptions
+) -> tuple[syncstate.State, list[str]]:
+    """The recorded state, or one rebuilt from the workspace (with a warning) when the record is
+    damaged, or missing while the workspace holds projects already."""
+    state, problem = syncstate.load_state(sync_dir)
+    if state is not None:
+        return state, []
+    rebuilt = rebuild.rebuild_state(root, manifest, options)
+    if not problem and not rebuilt.projects:
+        return rebuilt, []  # a new workspace: nothing was lost
+    shown = (sync_dir / syncstate.STATE_FILE).relative_to(root) if is_inside(sync_dir, root) else sync_dir
+    why = f"could not be read ({problem})" if problem else "was missing"
+    return rebuilt, [
+        f"{shown} {why}; rebuilt it from the workspace: {rebuild.describe(rebuilt)}; projects that left the "
+        "manifest before are no longer known (they are not reported, nor pruned)"
+    ]
 
 
 def _select(manifest: Manifest, only: Sequence[str]) -> list[Project]:
@@ -242,6 +264,7 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
         progress=progress,
         allowed=options.fetch,
         checkout=options.checkout,
+        timeout=options.timeout,
     )
     gitdir = git.git_dir(dest)
     if gitdir is None:
@@ -290,6 +313,8 @@ class _Fetcher:
     """False with ``--local-only``."""
     checkout: bool
     """False with ``--network-only``."""
+    timeout: float = 60.0
+    """The time-out in effect (named in the message when a server did not answer in time)."""
     journal: syncstate.Journal | None = None
     """Written before the first fetch that may write to the repository."""
     order: tuple[str, ...] = ()
@@ -311,7 +336,10 @@ class _Fetcher:
             try:
                 git.fetch(repo, url, refspecs, depth=self.depth, progress=self.progress, follow_tags=self.p.sync_tags)
             except GitError as e:
-                errors.append((url, str(e)))
+                reason = str(e)
+                if "timed out" in reason:
+                    reason += f" (no answer within {self.timeout:g} s; sync --timeout SECONDS allows more)"
+                errors.append((url, reason))
                 continue
             if errors:
                 failed = "; ".join(f"{u} failed: {reason}" for u, reason in errors)
@@ -435,6 +463,22 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
     if not options.fetch:
         raise GitError("not cloned yet; sync without --local-only to clone it")
     tmp = syncstate.scratch_dir(ctx.sync_dir, "tmp", p.path)
+    try:
+        sha = _build_clone(ctx, p, rev, tmp, fetch)
+    except Exception:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed clone leaves nothing behind, not even a partial pack
+        raise
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_dir():
+        dest.rmdir()
+    tmp.rename(dest)
+    return outcome_of(p, Action.CLONED, sha=sha)
+
+
+def _build_clone(ctx: Context, p: Project, rev: str, tmp: Path, fetch: _Fetcher) -> str | None:
+    """Make the clone in ``tmp``: a repository with the revision fetched (and checked out unless
+    ``--network-only``). Returns the commit."""
+    options = ctx.options
     repo = git.init(tmp, bare=options.mirror)
     if options.reference is not None:
         borrowed = _reference_repo(options.reference, p)
@@ -457,11 +501,7 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
         if options.checkout:  # with --network-only, HEAD stays unborn: nothing is checked out yet
             git.checkout(repo, sha)
             git.set_ref(repo, SYNCED_REF, sha)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.is_dir():
-        dest.rmdir()
-    tmp.rename(dest)
-    return outcome_of(p, Action.CLONED, sha=sha)
+    return sha
 
 
 def _refspecs_for(rev: str, p: Project, *, mirror: bool) -> list[str]:

@@ -36,7 +36,8 @@ def key(path: str) -> str:
 
 @contextlib.contextmanager
 def workspace_lock(sync_dir: Path) -> Iterator[None]:
-    """Hold the sync lock of a workspace; fail at once when another sync holds it."""
+    """Hold the lock of a workspace (taken by sync, and by init over an existing workspace); fail
+    at once when another process holds it."""
     sync_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(sync_dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -44,7 +45,7 @@ def workspace_lock(sync_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise WorkspaceError(
-                "another ukws sync is running in this workspace; wait for it to finish and try again"
+                "another ukws sync or init is running in this workspace; wait for it to finish and try again"
             ) from None
         try:
             yield
@@ -102,9 +103,14 @@ class State:
     files: tuple[Placed, ...] = ()
 
 
-def load_state(sync_dir: Path) -> State:
+STATE_FILE = "state.json"
+
+
+def load_state(sync_dir: Path) -> tuple[State | None, str]:
+    """The state recorded in ``state.json``; (None, why) when it is missing or cannot be read
+    (``why`` is '' when the file does not exist)."""
     try:
-        raw = json.loads((sync_dir / "state.json").read_text())
+        raw = json.loads((sync_dir / STATE_FILE).read_text())
         projects = tuple(
             Entry(path=str(e["path"]), name=str(e["name"]), mirror=bool(e.get("mirror", False)))
             for e in raw.get("projects", [])
@@ -113,9 +119,17 @@ def load_state(sync_dir: Path) -> State:
             Placed(dest=str(f["dest"]), project=str(f["project"]), kind=str(f["kind"]), digest=str(f["digest"]))
             for f in raw.get("files", [])
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return State()
-    return State(projects=projects, files=files)
+        kinds = {f.kind for f in files}
+    except FileNotFoundError:
+        return None, ""
+    except OSError as e:
+        return None, e.strerror or str(e)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        text = " ".join(str(e).split())
+        return None, f"{type(e).__name__}: {text}" if not isinstance(e, ValueError) else text
+    if not kinds <= {"copy", "link"}:
+        return None, f"unknown file kind {sorted(kinds - {'copy', 'link'})[0]!r}"
+    return State(projects=projects, files=files), ""
 
 
 def same_state(a: State, b: State) -> bool:
@@ -137,7 +151,7 @@ def save_state(sync_dir: Path, state: State) -> None:
             for f in sorted(state.files, key=lambda f: f.dest)
         ],
     }
-    atomic_write(sync_dir / "state.json", (json.dumps(data, indent=1) + "\n").encode())
+    atomic_write(sync_dir / STATE_FILE, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def journal_keys(sync_dir: Path) -> frozenset[str]:

@@ -97,6 +97,8 @@ class SyncResult:
     outcomes: tuple[ProjectOutcome, ...]
     ok: bool
     """False when any project was skipped or failed (the CLI exits 1)."""
+    warnings: tuple[str, ...] = ()
+    """Problems of the workspace's own records that sync repaired, one line each."""
 
 
 BAD = frozenset({Action.SKIPPED, Action.FAILED})

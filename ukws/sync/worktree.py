@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ukws import git
-from ukws.errors import UkwsError
+from ukws.errors import GitError, UkwsError
 from ukws.fileops import is_inside
 from ukws.manifest.model import Project
 from ukws.sync import journal as syncstate
@@ -28,15 +28,28 @@ def repair(ctx: Context, repo: git.Repository, journal: syncstate.Journal, gitdi
     git.remove_stale_locks(gitdir)
     note = ""
     if entry.get("op") == "checkout":
-        new = str(entry.get("to"))
-        old = entry.get("from")
-        branch = entry.get("branch")
+        new, old, branch = entry.get("to"), entry.get("from"), entry.get("branch")
+        problem = _bad_checkout_record(repo, new, old, branch)
+        if problem:
+            journal.clear()
+            return (
+                f"the record of an interrupted checkout {problem}; dropped it and left the working tree as it is "
+                "(ukws status shows it)"
+            )
+        assert isinstance(new, str)
         head = git.head(repo)
         if head.sha != new or head.branch != branch:
             keep = ctx.sync_dir / "rescued" / time.strftime("%Y%m%d-%H%M%S", time.gmtime()) / journal.path
-            kept = git.finish_interrupted_checkout(
-                repo, str(old) if old else None, new, branch=str(branch) if branch else None, keep_dir=keep
-            )
+            try:
+                kept = git.finish_interrupted_checkout(
+                    repo, str(old) if old else None, new, branch=str(branch) if branch else None, keep_dir=keep
+                )
+            except (OSError, ValueError, KeyError, UkwsError) as e:
+                journal.clear()
+                raise GitError(
+                    f"could not finish the interrupted checkout of {new[:12]} ({' '.join(str(e).split())}); "
+                    "dropped its record: sync again, or check the project out by hand"
+                ) from None
             if kept:
                 rel = keep.relative_to(ctx.root) if is_inside(keep, ctx.root) else keep
                 note = (
@@ -56,6 +69,26 @@ def _before_move(ctx: Context, p: Project, rev: str) -> None:
         ctx.options.before_move(p)
     except UkwsError as e:
         raise Skip(f"not updated to {rev}: {e}") from None
+
+
+def _bad_checkout_record(repo: git.Repository, new: object, old: object, branch: object) -> str:
+    """Why a journal's checkout record cannot be acted on ('' when it can): it must name commits
+    the repository holds, and a valid branch name."""
+    for what, value, optional in (("commit", new, False), ("starting commit", old, True)):
+        if value is None and optional:
+            continue
+        if not isinstance(value, str) or not git.is_sha(value):
+            return f"names no valid {what} ({str(value)[:40]!r})"
+        if not git.has_commit(repo, value):
+            return f"names {what} {value[:12]}, which the repository does not have"
+    if branch is not None:
+        try:
+            if not isinstance(branch, str):
+                raise GitError("not a string")
+            git.check_revision(f"refs/heads/{branch}")
+        except GitError:
+            return f"names no valid branch ({str(branch)[:40]!r})"
+    return ""
 
 
 def update(
