@@ -22,7 +22,7 @@ from ukws.manifest.model import (
     Submanifest,
     Superproject,
 )
-from ukws.manifest.paths import check_path
+from ukws.manifest.paths import check_project_path
 from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import check_url, join_fetch, project_url
@@ -69,7 +69,7 @@ class _Doc:
         for attr, value in (("name", raw_name), ("path", raw_path)):
             if attr == "path" and value == raw_name:
                 continue
-            why = check_path(value)
+            why = check_project_path(value)
             if why:
                 loader.problem(loc, f'<project {attr}="{value}">: {why}')
                 ok = False
@@ -154,7 +154,7 @@ class _Doc:
         dest_path = el.get("dest-path") or None
         if dest_path:
             dest_path = dest_path.rstrip("/") or dest_path
-            if why := check_path(dest_path):
+            if why := check_project_path(dest_path):
                 loader.problem(loc, f'<extend-project dest-path="{dest_path}">: {why}')
                 return
             if not path and len(targets) > 1:

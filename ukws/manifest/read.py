@@ -19,6 +19,16 @@ from ukws.manifest.paths import check_path
 from ukws.manifest.xmlutil import line_of
 
 _SPLIT = re.compile(r"[,\s]+")
+_XML_VERSION = re.compile(rb"""^(\xef\xbb\xbf)?(<\?xml\s+version\s*=\s*)(["'])([^"'?]*)\3""")
+
+
+def any_xml_version(data: bytes) -> bytes:
+    """``data`` with the version of its XML declaration read as 1.0. repo's parser (expat) accepts
+    any version (``<?xml version="2.0"?>`` heads real manifests); libxml2 refuses all but 1.x."""
+    m = _XML_VERSION.match(data)
+    if m is None or m.group(4).startswith(b"1."):
+        return data
+    return data[: m.start(4)] + b"1.0" + data[m.end(4) :]
 
 
 def xml_parser() -> etree.XMLParser:
@@ -85,7 +95,7 @@ class Reader:
             self.problem(where, f"cannot read manifest {display}: {reason}")
             return []
         try:
-            root = etree.fromstring(data, xml_parser())
+            root = etree.fromstring(any_xml_version(data), xml_parser())
         except etree.XMLSyntaxError as e:
             line = e.lineno or 1
             msg = (e.msg or str(e)).split(f", line {line}")[0]
