@@ -30,6 +30,7 @@ from ukws.git.fetch import (
     refs_current,
     seed_objects,
     set_timeouts,
+    transport_url,
 )
 from ukws.git.manifest_repo import (
     ManifestCheckout,
@@ -121,6 +122,7 @@ __all__ = [
     "seed_objects",
     "set_ref",
     "set_timeouts",
+    "transport_url",
     "update_manifest_repo",
     "work_state",
 ]
