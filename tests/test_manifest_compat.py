@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.manifestutil import write_manifest
+from tests.gitutil import file_url
+from tests.manifestutil import ORIGIN, write_manifest
+from tests.wsutil import manifest_xml, serve_workspace
+from ukws import workspace, workspace_init
+from ukws.errors import ManifestError
 from ukws.manifest import load
+from ukws.workspace_init import InitRequest
 
 RELATIVE = '<remote name="aosp" fetch=".."/><default remote="aosp" revision="main"/><project name="platform/build"/>'
 
@@ -44,3 +49,25 @@ def test_helper_schemes_load(tmp_path: Path) -> None:
                                       '<remote name="s" fetch="sso://b/"/><default remote="p" revision="main"/>'
                                       '<project name="x"/><project name="y" remote="s"/>'))
     assert [p.fetch_url for p in m.projects] == ["persistent-https://a.example.org/x", "sso://b/y"]
+
+
+def test_includes_are_named_from_the_manifest_repository_top(tmp_path: Path) -> None:
+    """``-m sub/top.xml`` with ``<include name="sub/inc.xml">`` reads sub/inc.xml, as repo does."""
+    write_manifest(tmp_path / "sub", '<project name="inc"/>', name="inc.xml")
+    write_manifest(tmp_path / "sub", ORIGIN + '<include name="sub/inc.xml"/>', name="top.xml")
+    m = load(tmp_path / "sub" / "top.xml", include_root=tmp_path, display="sub/top.xml")
+    assert [p.name for p in m.projects] == ["inc"]
+    with pytest.raises(ManifestError) as info:
+        load(tmp_path / "sub" / "top.xml", display="sub/top.xml")
+    assert info.value.lines() == ["sub/top.xml:5: cannot read manifest sub/sub/inc.xml: no such file"]
+
+
+def test_init_from_repository_reads_includes_from_its_top(tmp_path: Path) -> None:
+    served = serve_workspace(tmp_path / "srv", files={
+        "sub/top.xml": manifest_xml([], extra='<include name="sub/inc.xml"/>'),
+        "sub/inc.xml": '<manifest><project name="lib-a"/></manifest>\n',
+    })
+    workspace_init.init(root=tmp_path / "ws", cwd=tmp_path,
+                        request=InitRequest(url=file_url(served.root / "manifest"), manifest="sub/top.xml"))
+    ws = workspace.find_workspace(tmp_path / "ws")
+    assert [p.name for p in workspace.load_workspace_manifest(ws).projects] == ["lib-a"]

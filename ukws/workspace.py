@@ -141,6 +141,12 @@ def manifest_file(manifests_dir: Path, source: ManifestSource) -> Path:
     return manifests_dir / source.name
 
 
+def include_root(manifests_dir: Path, source: ManifestSource) -> Path | None:
+    """The folder include names are relative to: the top of the manifest repository (or of the
+    shipped manifests), as in repo; None for a plain file (its own folder)."""
+    return None if source.kind is SourceKind.FILE else manifests_dir
+
+
 # -- shipped manifests ---------------------------------------------------------------------------
 
 
@@ -285,10 +291,16 @@ def rewriter(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> UrlRewriter
 
 
 def load_manifest_file(
-    path: Path, *, local_manifests: Path | None, manifest_url: str | None, display: Path | None = None
+    path: Path,
+    *,
+    local_manifests: Path | None,
+    manifest_url: str | None,
+    display: Path | None = None,
+    includes: Path | None = None,
 ) -> Manifest:
     """Load ``path`` with the local manifests (a folder, used when it exists); ``display`` is the
-    name messages give the file (default: ``path``)."""
+    name messages give the file (default: ``path``); ``includes`` the folder include names are
+    relative to (default: the file's folder)."""
     from ukws import manifest as loader
 
     if not path.is_file():
@@ -296,7 +308,11 @@ def load_manifest_file(
         raise WorkspaceError(f"{shown}: manifest file not found; run 'ukws init -m NAME' to choose one")
     local = local_manifests if local_manifests is not None and local_manifests.is_dir() else None
     return loader.load(
-        path, local_manifests=local, manifest_url=manifest_url, display=str(display) if display else None
+        path,
+        local_manifests=local,
+        manifest_url=manifest_url,
+        display=str(display) if display else None,
+        include_root=includes,
     )
 
 
@@ -306,7 +322,10 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
     from ukws import manifest as loader
 
     m = load_manifest_file(
-        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+        ws.manifest_path,
+        local_manifests=ws.local_manifests_dir,
+        manifest_url=ws.config.manifest.url,
+        includes=include_root(ws.manifests_dir, ws.config.manifest),
     )
     return loader.select_groups(m, groups if groups is not None else ws.config.groups)
 
@@ -365,7 +384,10 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
     problem: str | None = None
     try:
         full = load_manifest_file(
-            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.url
+            ws.manifest_path,
+            local_manifests=ws.local_manifests_dir,
+            manifest_url=ws.config.manifest.url,
+            includes=include_root(ws.manifests_dir, ws.config.manifest),
         )
         total = len(full.projects)
         selected = len(loader.select_groups(full, ws.config.groups).projects)

@@ -30,6 +30,7 @@ from ukws.workspace import (
     Workspace,
     config_json,
     find_root,
+    include_root,
     load_manifest_file,
     manifest_file,
     open_workspace,
@@ -229,6 +230,7 @@ def init(
             local_manifests=dot / LOCAL_MANIFESTS_DIR,
             manifest_url=source.url,
             display=manifest_file(dot / MANIFESTS_DIR, source),
+            includes=include_root(staging, source),
         )
         from ukws import manifest as loader
 

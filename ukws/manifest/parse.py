@@ -23,7 +23,7 @@ from pathlib import Path
 from ukws.errors import ManifestError, Problem
 from ukws.manifest.document import process
 from ukws.manifest.model import Manifest
-from ukws.manifest.read import Reader
+from ukws.manifest.read import IncludeRoot, Reader
 
 
 def load(
@@ -33,26 +33,32 @@ def load(
     manifest_url: str | None = None,
     display: str | None = None,
     local_display: str | None = None,
+    include_root: Path | None = None,
 ) -> Manifest:
     """Load the manifest at ``path`` (with its includes, then the local manifests) into the
     effective model. Raises :class:`ManifestError` listing every problem found.
 
     ``manifest_url`` is the URL of the manifest repository, against which relative remote fetch
     URLs resolve; without it they resolve against the manifest file's directory.
+    ``include_root`` is the top of the manifest repository, which include names are relative to
+    (as in repo); by default the manifest file's folder. Includes must stay inside it.
     ``display`` is how the file is named in messages (default: ``path`` as given), and
     ``local_display`` how the local manifests folder is (default: as given).
     """
     shown = display or str(path)
-    include_root = path.parent
-    loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent, display_dir=os.path.dirname(shown))
+    top = include_root if include_root is not None else path.parent
+    up = os.path.relpath(os.path.abspath(top), os.path.abspath(path.parent))
+    root_shown = os.path.normpath(os.path.join(os.path.dirname(shown), up))
+    root = IncludeRoot(path=top, shown="" if root_shown == "." else root_shown)
+    loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent)
     key = os.path.normpath(str(path.resolve()))
-    nodes = loader.read(path, shown, include_root, (), None, (key,), None)
+    nodes = loader.read(path, shown, root, (), None, (key,), None)
     if local_manifests is not None and local_manifests.is_dir():
+        local_root = IncludeRoot(path=local_manifests, shown=local_display or str(local_manifests))
         for local in sorted(local_manifests.glob("*.xml")):
             lkey = os.path.normpath(str(local.resolve()))
-            shown_local = os.path.join(local_display or str(local_manifests), local.name)
-            local_base = Path(os.path.relpath(local_manifests.resolve(), include_root.resolve())).as_posix()
-            nodes.extend(loader.read(local, shown_local, local_manifests, (), None, (lkey,), None, base=local_base))
+            shown_local = os.path.join(local_root.shown, local.name)
+            nodes.extend(loader.read(local, shown_local, local_root, (), None, (lkey,), None))
     manifest = process(loader, nodes, shown)
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))
