@@ -3,6 +3,7 @@ groups, nested paths."""
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from tests.manifestutil import ORIGIN, write_manifest
 from tests.wsutil import manifest_xml, serve_workspace
 from ukws import workspace, workspace_init
 from ukws.errors import ManifestError
-from ukws.manifest import load
+from ukws.manifest import load, select_groups
 from ukws.workspace_init import InitRequest
 
 RELATIVE = '<remote name="aosp" fetch=".."/><default remote="aosp" revision="main"/><project name="platform/build"/>'
@@ -71,3 +72,16 @@ def test_init_from_repository_reads_includes_from_its_top(tmp_path: Path) -> Non
                         request=InitRequest(url=file_url(served.root / "manifest"), manifest="sub/top.xml"))
     ws = workspace.find_workspace(tmp_path / "ws")
     assert [p.name for p in workspace.load_workspace_manifest(ws).projects] == ["lib-a"]
+
+
+def test_default_groups_are_default_and_this_platform(tmp_path: Path) -> None:
+    """AOSP branches mark host prebuilts ``notdefault,platform-linux``: repo syncs them on Linux."""
+    here = f"platform-{platform.system().lower()}"
+    m = load(write_manifest(tmp_path, ORIGIN + f"""
+      <project name="plain"/>
+      <project name="prebuilts/host" groups="notdefault,{here}"/>
+      <project name="prebuilts/other" groups="notdefault,platform-plan9"/>
+    """))
+    assert [p.name for p in select_groups(m, None).projects] == ["plain", "prebuilts/host"]
+    assert [p.name for p in select_groups(m, "default").projects] == ["plain"]
+    assert f"default,{here}" == workspace.DEFAULT_GROUPS

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ukws.errors import UsageError, WorkspaceError
+from ukws.manifest.groups import default_selection
 from ukws.manifest.model import Manifest
 from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
 
@@ -45,7 +46,8 @@ LOCK_FILE = "lock.xml"
 STATE_DIR = "state"
 CONFIG_VERSION = 1
 DEFAULT_REPO_MANIFEST = "default.xml"
-DEFAULT_GROUPS = "default"
+DEFAULT_GROUPS = default_selection()
+"""``default,platform-<os>``, as in repo."""
 
 STAGING_DIR = MANIFESTS_DIR + ".new"
 OLD_DIR = MANIFESTS_DIR + ".old"
