@@ -10,6 +10,7 @@ from ukws import git
 from ukws.errors import UkwsError
 from ukws.manifest.model import Manifest, Project
 from ukws.sync.model import remote_name
+from ukws.sync.nested import inner_paths, untracked_outside
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +68,7 @@ def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
     )
 
 
-def _one(root: Path, p: Project, pins: Mapping[str, str]) -> ProjectStatus:
+def _one(root: Path, p: Project, pins: Mapping[str, str], inner: tuple[str, ...] = ()) -> ProjectStatus:
     revision = pins.get(p.path) or p.revision
     base = ProjectStatus(name=p.name, path=p.path, revision=revision, pin_sha=None, head_sha=None, branch=None)
     dest = root / p.path
@@ -96,7 +97,7 @@ def _one(root: Path, p: Project, pins: Mapping[str, str]) -> ProjectStatus:
         ahead=ahead,
         behind=behind,
         dirty=work.dirty,
-        untracked=work.untracked,
+        untracked=untracked_outside(work.untracked, inner),  # inner projects are not files of this one
         synced=True,
         at_pin=head.sha is not None and head.sha == pin,
     )
@@ -109,7 +110,8 @@ def project_status(
 
     ``pins`` maps project paths to commits (from the lock) and replaces the manifest revision.
     """
-    return tuple(_one(root, p, pins or {}) for p in manifest.projects)
+    inner = inner_paths(manifest.projects)
+    return tuple(_one(root, p, pins or {}, inner.get(p.path, ())) for p in manifest.projects)
 
 
 def project_diff(*, root: Path, manifest: Manifest) -> tuple[ProjectDiff, ...]:

@@ -5,7 +5,7 @@ then projects, ``extend-project`` and ``remove-project`` in document order) into
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -33,8 +33,6 @@ class _Building:
     """A project while the document is processed (mutable until frozen into a Project)."""
 
     project: Project
-    nested_in: str | None = None
-    """The path of the project this one is nested in (XML nesting), if any."""
 
 
 @dataclass(slots=True)
@@ -120,7 +118,7 @@ class _Doc:
             loc=loc,
             **ext,
         )
-        building = _Building(project=project, nested_in=parent.project.path if parent else None)
+        building = _Building(project=project)
         yield building
         for child in children:
             yield from self.project(node, child, building)
@@ -219,7 +217,7 @@ class _Doc:
                     continue
                 del self.by_path[p.path]
                 new = dataclasses.replace(new, path=dest_path)
-                self.by_path[dest_path] = _Building(project=new, nested_in=b.nested_in)
+                self.by_path[dest_path] = _Building(project=new)
             else:
                 b.project = new
         if path and not matched:
@@ -254,34 +252,6 @@ class _Doc:
                 )
                 continue
             del self.by_path[b.project.path]
-
-
-def _check_overlaps(loader: Reader, builds: Iterable[_Building], paths: dict[str, _Building]) -> None:
-    """A project inside another project's path is refused unless it is nested in it in the XML."""
-    for b in builds:
-        parts = b.project.path.split("/")
-        for i in range(1, len(parts)):
-            outer = paths.get("/".join(parts[:i]))
-            if outer is None:
-                continue
-            if _nested_under(b, outer, paths):
-                continue
-            loader.problem(
-                b.project.loc,
-                f"project {b.project.name}: path '{b.project.path}' lies inside project "
-                f"{outer.project.name} at '{outer.project.path}' ({outer.project.loc}); "
-                "nest the <project> element inside it to mean that",
-            )
-            break
-
-
-def _nested_under(b: _Building, outer: _Building, paths: dict[str, _Building]) -> bool:
-    cur: _Building | None = b
-    while cur is not None and cur.nested_in is not None:
-        if cur.nested_in == outer.project.path:
-            return True
-        cur = paths.get(cur.nested_in)
-    return False
 
 
 def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
@@ -374,7 +344,6 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
         elif tag == extensions.TOP_ELEMENT and single(node):
             policy = extensions.top_level(el, node.file, loader.problems)
 
-    _check_overlaps(loader, doc.by_path.values(), doc.by_path)
     projects = tuple(b.project for b in doc.by_path.values())
     extensions.check_references(projects, loader.problems)
     if repo_hooks is not None and not any(p.name == repo_hooks.in_project for p in projects):

@@ -20,7 +20,7 @@ from ukws.fileops import is_inside, workspace_path
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import files as syncfiles
 from ukws.sync import journal as syncstate
-from ukws.sync import worktree
+from ukws.sync import nested, worktree
 from ukws.sync.model import (
     BAD,
     RECOVERY_PREFIX,
@@ -69,7 +69,13 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         state = syncstate.load_state(sync_dir)
         if options.fetch:
             git.set_timeouts(options.timeout)
-        ctx = Context(root=root, sync_dir=sync_dir, options=options, journals=syncstate.journal_keys(sync_dir))
+        ctx = Context(
+            root=root,
+            sync_dir=sync_dir,
+            options=options,
+            journals=syncstate.journal_keys(sync_dir),
+            nested={} if options.mirror else nested.inner_paths(manifest.projects),
+        )
         outcomes = _run_all(ctx, projects, manifest)
         files = state.files
         if options.checkout and not options.mirror:
@@ -248,6 +254,7 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
         return _noted(_clone(ctx, p, rev, dest, fetcher), p, fetcher.notes)
     journal = syncstate.Journal(ctx.sync_dir, p.path)
     repo = git.open_repo(gitdir)
+    nested.ignore_inner(repo, ctx.nested.get(p.path, ()))
     note = worktree.repair(ctx, repo, journal, gitdir) if journal.key in ctx.journals else ""
     notes = [note] if note else []
     if options.mirror:
@@ -430,12 +437,17 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
     """Build the clone in scratch space, then rename it into place (an interrupted clone leaves
     nothing in the workspace)."""
     options = ctx.options
+    inner = ctx.nested.get(p.path, ())
+    around = False  # the folder holds inner projects: the clone is built around them
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise Skip(f"{p.path} exists and is not a git repository; move it away and sync again")
+        if dest.is_symlink() or not dest.is_dir() or not nested.holds_only_inner(dest, inner):
+            raise Skip(f"{p.path} exists and is not a git repository; move it away and sync again")
+        around = True
     if not options.fetch:
         raise GitError("not cloned yet; sync without --local-only to clone it")
     tmp = syncstate.scratch_dir(ctx.sync_dir, "tmp", p.path)
     repo = git.init(tmp, bare=options.mirror)
+    nested.ignore_inner(repo, inner)
     if options.reference is not None:
         borrowed = _reference_repo(options.reference, p)
         if borrowed is not None:
@@ -454,6 +466,9 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
         journal = syncstate.Journal(ctx.sync_dir, p.path)
         sha, _ = _resolve(repo, rev, p, fetch, journal)
         journal.clear()
+        if around:
+            nested.clone_around(ctx.sync_dir, p, tmp, dest, sha, checkout=options.checkout)
+            return outcome_of(p, Action.CLONED, sha=sha)
         if options.checkout:  # with --network-only, HEAD stays unborn: nothing is checked out yet
             git.checkout(repo, sha)
             git.set_ref(repo, SYNCED_REF, sha)
