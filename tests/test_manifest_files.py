@@ -135,3 +135,13 @@ def test_validate_of_an_unreadable_file_exits_1() -> None:
         assert (r.returncode, r.stderr) == (1, "ukws: secret.xml: cannot read manifest secret.xml: Permission denied\n")
     finally:
         shutil.rmtree(folder)
+
+
+def test_top_level_manifest_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = write_manifest(tmp_path / "elsewhere", ORIGIN + '<project name="a"/>')
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "default.xml").symlink_to(outside)
+    with pytest.raises(ManifestError) as info:
+        load(tmp_path / "repo" / "default.xml", include_root=tmp_path / "repo", display="default.xml")
+    assert info.value.lines() == ["default.xml: leads outside the manifest repository through a symlink"]
+    assert [p.name for p in load(tmp_path / "repo" / "default.xml").projects] == ["a"]  # a file named by the user

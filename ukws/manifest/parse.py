@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ukws.errors import ManifestError, Problem
+from ukws.errors import Location, ManifestError, Problem
 from ukws.manifest.document import process
 from ukws.manifest.model import Manifest
 from ukws.manifest.read import IncludeRoot, Reader
@@ -52,7 +52,11 @@ def load(
     root = IncludeRoot(path=top, shown="" if root_shown == "." else root_shown)
     loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent)
     key = os.path.normpath(str(path.resolve()))
-    nodes = loader.read(path, shown, root, (), None, (key,), None)
+    if include_root is not None and not _inside(Path(key), root.real()):
+        loader.problem(Location(file=shown), "leads outside the manifest repository through a symlink")
+        nodes = []
+    else:
+        nodes = loader.read(path, shown, root, (), None, (key,), None)
     if local_manifests is not None and local_manifests.is_dir():
         local_root = IncludeRoot(path=local_manifests, shown=local_display or str(local_manifests))
         for local in sorted(local_manifests.glob("*.xml")):
@@ -63,6 +67,10 @@ def load(
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))
     return manifest
+
+
+def _inside(path: Path, top: Path) -> bool:
+    return path == top or top in path.parents
 
 
 def _sorted_unique(problems: list[Problem]) -> list[Problem]:
