@@ -27,6 +27,8 @@ from ukws.sync.engine import Action, SyncOptions, sync
         "file:///srv/git/x.git",
         "/srv/git/x.git",
         "../x.git",
+        "persistent-https://host/x",
+        "Persistent-HTTP://host/x",
     ],
 )
 def test_allowed_urls(url: str) -> None:
@@ -42,11 +44,20 @@ def test_allowed_urls(url: str) -> None:
         ("", "empty"),
         ("https://host/x\n", "control"),
         ("gopher://host/x", "transport 'gopher'"),
+        ("sso://host/x", "transport 'sso' needs a git remote helper"),
+        ("hg::https://host/x", "transport 'hg' needs a git remote helper"),
+        ("ext://host/x", "transport 'ext' is not allowed"),
     ],
 )
 def test_refused_urls(url: str, fragment: str) -> None:
     with pytest.raises(GitError, match=fragment):
         git.check_url(url)
+
+
+def test_persistent_schemes_fetch_over_http() -> None:
+    assert git.transport_url("persistent-https://host/x") == "https://host/x"
+    assert git.transport_url("persistent-http://host/x") == "http://host/x"
+    assert git.transport_url("https://host/persistent-https://") == "https://host/persistent-https://"
 
 
 @pytest.mark.parametrize("rev", ["main", "refs/heads/main", "refs/tags/RELEASE-0.13.1", "a" * 40, "b" * 64])

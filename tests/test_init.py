@@ -4,6 +4,7 @@ and switching it to another manifest safely."""
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 
 import pygit2
@@ -35,7 +36,7 @@ def test_init_shipped_manifest(tmp_path: Path) -> None:
     assert (root / ".ukws" / "local_manifests").is_dir()
     data = json.loads((root / ".ukws" / "config.json").read_text())
     assert data["manifest"] == {"kind": "shipped", "name": "helloworld.xml", "url": None, "revision": None}
-    assert data["groups"] == "default"
+    assert data["groups"] == f"default,platform-{platform.system().lower()}"
     (root / "deep" / "er").mkdir(parents=True)
     ws = workspace.find_workspace(root / "deep" / "er")
     assert ws.root == root.resolve()

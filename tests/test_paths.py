@@ -50,8 +50,9 @@ def test_linkfile_src_may_be_dot_or_a_folder() -> None:
     [("https://github.com/unikraft/unikraft", True), ("http://x/y", True), ("ssh://git@x/y", True),
      ("git://x/y", True), ("file:///srv/mirror/x", True), ("git@github.com:unikraft/unikraft", True),
      ("/srv/mirror/x", True), ("ext::sh -c evil", False), ("fd::3", False), ("EXT::sh", False),
-     ("svn://x/y", False), ("-uevil", False), ("--upload-pack=evil", False), ("ftp://x/y", False),
-     ("https://x/\ny", False), ("", False), ("persistent-https://x/y", False)],
+     ("ext://sh", False), ("svn://x/y", True), ("-uevil", False), ("--upload-pack=evil", False),
+     ("ftp://x/y", True), ("https://x/\ny", False), ("", False), ("persistent-https://x/y", True),
+     ("sso://host/x", True), ("hg::https://x/y", True), ("https://x/\x7fy", False)],
 )
 def test_check_url_cases(url: str, ok: bool) -> None:
     assert (check_url(url) is None) is ok

@@ -418,6 +418,7 @@ def test_copyfile_never_overwrites_a_file_edited_since(remotes: Path, ws: Path) 
     p = make_project("alpha", file_url(remotes / "alpha"), copyfiles=(CopyFile(src="README", dest="top.txt"),))
     run(ws, make_manifest(p))
     commit(pygit2.Repository(str(remotes / "alpha")), {"README": "upstream moved\n"})
+    (ws / "top.txt").chmod(0o644)  # a copy is read-only: an edit starts here
     (ws / "top.txt").write_text("my local edit\n")
     result = run(ws, make_manifest(p))
     o = outcome(result, "alpha")
@@ -480,3 +481,33 @@ def test_every_branch_and_tag_is_fetched_for_the_resolver(remotes: Path, ws: Pat
 def tmp_ws(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_copyfile_is_read_only_and_linkfile_may_link_the_project(remotes: Path, ws: Path) -> None:
+    """As repo: a copy is written without write bits (execute bits kept); ``<linkfile src=".">``
+    links the project folder itself."""
+    up = pygit2.Repository(str(remotes / "alpha"))
+    index = pygit2.Index()
+    index.read_tree(up.head.peel(pygit2.Commit).tree)
+    index.add(pygit2.IndexEntry("run.sh", up.create_blob(b"#!/bin/sh\n"), pygit2.enums.FileMode.BLOB_EXECUTABLE))
+    sig = pygit2.Signature("t", "t@x", 1, 0)
+    up.create_commit("refs/heads/main", sig, sig, "exec", index.write_tree(up), [up.head.target])
+    p = make_project(
+        "alpha",
+        file_url(remotes / "alpha"),
+        copyfiles=(CopyFile(src="README", dest="README.copy"), CopyFile(src="run.sh", dest="bin/run.sh")),
+        linkfiles=(LinkFile(src=".", dest="links/alpha"),),
+    )
+    result = run(ws, make_manifest(p))
+    assert result.ok, result
+    assert (ws / "README.copy").stat().st_mode & 0o777 == 0o444
+    assert (ws / "bin" / "run.sh").stat().st_mode & 0o777 == 0o555
+    assert os.readlink(ws / "links" / "alpha") == "../alpha"
+    assert (ws / "links" / "alpha" / "src" / "a.c").read_text() == "int a;\n"
+    commit(pygit2.Repository(str(remotes / "alpha")), {"README": "moved on\n"})
+    assert run(ws, make_manifest(p)).ok  # a read-only copy of sync's own is still replaced
+    assert (ws / "README.copy").read_text() == "moved on\n"
+    assert (ws / "README.copy").stat().st_mode & 0o777 == 0o444
+    (ws / "README.copy").chmod(0o644)  # left writable (by an older ukws): made read-only again
+    assert run(ws, make_manifest(p)).ok
+    assert (ws / "README.copy").stat().st_mode & 0o777 == 0o444

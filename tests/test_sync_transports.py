@@ -212,3 +212,21 @@ def test_tags_over_the_network(git_daemon: GitServer, tmp_path: Path) -> None:
         assert result.ok, result
         refs = set(pygit2.Repository(str(root / "alpha")).references)
         assert ("refs/tags/RELEASE-0.1.0" in refs) is want
+
+
+def test_persistent_http_is_fetched_over_http_and_helper_schemes_fail_in_one_line(
+    http_git: GitServer, tmp_path: Path
+) -> None:
+    """``persistent-http(s)://`` (as repo reads it) reaches the same server over http(s); a scheme
+    git only reaches through a remote helper fails that project alone, in one line naming it."""
+    up = history(http_git, "alpha.git", commits=2)
+    root = tmp_path / "ws"
+    root.mkdir()
+    url = http_git.url("alpha.git").replace("http://", "persistent-http://", 1)
+    m = make_manifest(make_project("alpha", url), make_project("beta", "sso://example.org/beta"))
+    result = run(root, m)
+    assert outcome(result, "alpha").action is Action.CLONED and outcome(result, "alpha").sha == head_sha(up)
+    beta = outcome(result, "beta")
+    assert beta.action is Action.FAILED and not result.ok
+    assert beta.message.startswith("beta (beta): refusing URL sso://example.org/beta: transport 'sso' needs a git")
+    assert "\n" not in beta.message and not (root / "beta").exists()

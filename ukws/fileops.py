@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 from ukws.errors import WorkspaceError
 
 _TMP_MARK = ".ukws-tmp-"
+_WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
 def is_inside(path: Path, base: Path) -> bool:
@@ -86,9 +88,13 @@ def atomic_symlink(path: Path, target: str) -> None:
         raise
 
 
-def _project_source(root: Path, project_dir: Path, src: str) -> Path:
-    parts = _relative_parts(src, "copyfile/linkfile src")
-    source = project_dir.joinpath(*parts)
+def _project_source(root: Path, project_dir: Path, src: str, *, dot_ok: bool = False) -> Path:
+    """The project's ``src``; with ``dot_ok``, ``.`` names the project folder itself (a linkfile
+    may link the whole project, as repo allows)."""
+    if dot_ok and src.rstrip("/") == ".":
+        source = project_dir
+    else:
+        source = project_dir.joinpath(*_relative_parts(src, "copyfile/linkfile src"))
     real = source.resolve()
     if not is_inside(real, project_dir.resolve()):
         raise WorkspaceError(f"src {src!r} leads outside its project through a symlink")
@@ -105,9 +111,11 @@ def _check_dest(dest: Path, rel: str) -> None:
 
 
 def copy_file(*, root: Path, project_dir: Path, src: str, dest: str, ours: str | None = None) -> Path:
-    """``<copyfile>``: copy the project's regular file ``src`` to the workspace path ``dest``.
+    """``<copyfile>``: copy the project's regular file ``src`` to the workspace path ``dest``,
+    read-only as repo writes it (the source's execute bits kept, every write bit removed).
 
-    Returns the destination. Writes nothing when ``dest`` already holds the same bytes. A file at
+    Returns the destination. Writes nothing when ``dest`` already holds the same bytes (a copy an
+    older sync left writable is made read-only). A file at
     ``dest`` is only replaced when it is what an earlier sync wrote there (sha256 ``ours``): a file
     edited since, or one sync never wrote, is refused, never overwritten.
     """
@@ -117,9 +125,11 @@ def copy_file(*, root: Path, project_dir: Path, src: str, dest: str, ours: str |
     target = workspace_path(root, dest, "copyfile dest")
     _check_dest(target, dest)
     data = source.read_bytes()
-    mode = 0o755 if os.access(source, os.X_OK) else 0o644
+    mode = 0o555 if os.access(source, os.X_OK) else 0o444
     if not target.is_symlink() and target.is_file():
         if target.read_bytes() == data:
+            if target.stat().st_mode & _WRITE_BITS:
+                os.chmod(target, target.stat().st_mode & ~_WRITE_BITS & 0o7777)
             return target
         if placed_digest(target, "copy") != ours:
             raise WorkspaceError(
@@ -131,7 +141,7 @@ def copy_file(*, root: Path, project_dir: Path, src: str, dest: str, ours: str |
 
 def link_file(*, root: Path, project_dir: Path, src: str, dest: str) -> Path:
     """``<linkfile>``: a relative symlink at the workspace path ``dest`` to the project's ``src``."""
-    source = _project_source(root, project_dir, src)
+    source = _project_source(root, project_dir, src, dot_ok=True)
     target = workspace_path(root, dest, "linkfile dest")
     _check_dest(target, dest)
     if target.exists() and not target.is_symlink():

@@ -10,6 +10,7 @@ from ukws import git
 from ukws.errors import UkwsError
 from ukws.manifest.model import Manifest, Project
 from ukws.sync.model import SYNCED_REF, remote_name
+from ukws.sync.nested import inner_paths, untracked_outside
 
 AT_PIN = "at pin"
 SYNC_PENDING = "sync pending"
@@ -103,7 +104,9 @@ def checkout_state(*, head: str | None, pin: str | None, synced: str | None) -> 
     return MOVED
 
 
-def _one(root: Path, p: Project, pins: Mapping[str, str], urls: Urls | None) -> ProjectStatus:
+def _one(
+    root: Path, p: Project, pins: Mapping[str, str], urls: Urls | None, inner: tuple[str, ...] = ()
+) -> ProjectStatus:
     revision = pins.get(p.path) or p.revision
     candidates = tuple(urls(p)) if urls is not None else ()
     base = ProjectStatus(
@@ -132,10 +135,10 @@ def _one(root: Path, p: Project, pins: Mapping[str, str], urls: Urls | None) -> 
         ahead=ahead,
         behind=behind,
         dirty=work.dirty,
-        untracked=work.untracked,
+        untracked=untracked_outside(work.untracked, inner),  # inner projects are not files of this one
         changes=(
             *(f"{code} {name}" for code, name in zip(work.codes, work.dirty, strict=True)),
-            *(f"?? {name}" for name in work.untracked),
+            *(f"?? {name}" for name in untracked_outside(work.untracked, inner)),
         ),
         synced=True,
         at_pin=head.sha is not None and head.sha == pin,
@@ -152,7 +155,8 @@ def project_status(
     ``pins`` maps project paths to commits (from the lock) and replaces the manifest revision;
     ``urls`` gives a project's fetch URLs after URL rewriting (default: the manifest's).
     """
-    return tuple(_one(root, p, pins or {}, urls) for p in manifest.projects)
+    inner = inner_paths(manifest.projects)
+    return tuple(_one(root, p, pins or {}, urls, inner.get(p.path, ())) for p in manifest.projects)
 
 
 def bounded(lines: Sequence[str], limit: int | None = SHORT_LIMIT) -> list[str]:

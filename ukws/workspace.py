@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ukws.errors import UsageError, WorkspaceError
+from ukws.manifest.groups import default_selection
 from ukws.manifest.model import Manifest, Project
 from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
 
@@ -45,7 +46,8 @@ LOCK_FILE = "lock.xml"
 STATE_DIR = "state"
 CONFIG_VERSION = 1
 DEFAULT_REPO_MANIFEST = "default.xml"
-DEFAULT_GROUPS = "default"
+DEFAULT_GROUPS = default_selection()
+"""``default,platform-<os>``, as in repo."""
 DEFAULT_TIMEOUT = 60.0
 """Seconds a server may take to answer or a transfer may stall, unless ``--timeout`` says otherwise."""
 
@@ -152,6 +154,12 @@ def manifest_file(manifests_dir: Path, source: ManifestSource) -> Path:
     if source.kind is SourceKind.FILE:
         return Path(source.name)
     return manifests_dir / source.name
+
+
+def include_root(manifests_dir: Path, source: ManifestSource) -> Path | None:
+    """The folder include names are relative to: the top of the manifest repository (or of the
+    shipped manifests), as in repo; None for a plain file (its own folder)."""
+    return None if source.kind is SourceKind.FILE else manifests_dir
 
 
 # -- shipped manifests ---------------------------------------------------------------------------
@@ -303,10 +311,16 @@ def rewriter(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> UrlRewriter
 
 
 def load_manifest_file(
-    path: Path, *, local_manifests: Path | None, manifest_url: str | None, display: Path | None = None
+    path: Path,
+    *,
+    local_manifests: Path | None,
+    manifest_url: str | None,
+    display: Path | None = None,
+    includes: Path | None = None,
 ) -> Manifest:
     """Load ``path`` with the local manifests (a folder, used when it exists); ``display`` is the
-    name messages give the file (default: ``path``)."""
+    name messages give the file (default: ``path``); ``includes`` the folder include names are
+    relative to (default: the file's folder)."""
     from ukws import manifest as loader
 
     if not path.is_file():
@@ -314,7 +328,11 @@ def load_manifest_file(
         raise WorkspaceError(f"{shown}: manifest file not found; run 'ukws init -m NAME' to choose one")
     local = local_manifests if local_manifests is not None and local_manifests.is_dir() else None
     return loader.load(
-        path, local_manifests=local, manifest_url=manifest_url, display=str(display) if display else None
+        path,
+        local_manifests=local,
+        manifest_url=manifest_url,
+        display=str(display) if display else None,
+        include_root=includes,
     )
 
 
@@ -324,7 +342,10 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
     from ukws import manifest as loader
 
     m = load_manifest_file(
-        ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
+        ws.manifest_path,
+        local_manifests=ws.local_manifests_dir,
+        manifest_url=ws.config.manifest.repo_url,
+        includes=include_root(ws.manifests_dir, ws.config.manifest),
     )
     return loader.select_groups(m, groups if groups is not None else ws.config.groups)
 
@@ -385,7 +406,10 @@ def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> Works
     problem: str | None = None
     try:
         full = load_manifest_file(
-            ws.manifest_path, local_manifests=ws.local_manifests_dir, manifest_url=ws.config.manifest.repo_url
+            ws.manifest_path,
+            local_manifests=ws.local_manifests_dir,
+            manifest_url=ws.config.manifest.repo_url,
+            includes=include_root(ws.manifests_dir, ws.config.manifest),
         )
         total = len(full.projects)
         selected = len(loader.select_groups(full, ws.config.groups).projects)

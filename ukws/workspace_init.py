@@ -33,6 +33,7 @@ from ukws.workspace import (
     Workspace,
     config_json,
     find_root,
+    include_root,
     load_manifest_file,
     manifest_file,
     open_workspace,
@@ -255,6 +256,7 @@ def _init(*, root: Path, request: InitRequest, cwd: Path, user_rules: tuple[Rewr
             local_manifests=dot / LOCAL_MANIFESTS_DIR,
             manifest_url=source.repo_url,
             display=manifest_file(dot / MANIFESTS_DIR, source),
+            includes=include_root(staging, source),
         )
         from ukws import manifest as loader
 

@@ -79,7 +79,11 @@ def manifest_show(
 
 @manifest_app.command("validate")
 def manifest_validate(
-    files: Annotated[list[Path], typer.Argument(help="Manifest files to check.", metavar="FILE...")],
+    files: Annotated[
+        list[Path],
+        # readable=False: an unreadable file is a problem of that file (exit 1), reported with the rest
+        typer.Argument(help="Manifest files to check.", metavar="FILE...", readable=False),
+    ],
     as_json: JsonOpt = False,
 ) -> None:
     """Check manifest files without a workspace; every problem is printed as FILE:LINE: message."""

@@ -54,6 +54,7 @@ from ukws.git.fetch import (
     refs_current,
     seed_objects,
     set_timeouts,
+    transport_url,
 )
 from ukws.git.manifest_repo import (
     ManifestCheckout,
@@ -82,6 +83,7 @@ from ukws.git.repo import (
     detach,
     diff_patch,
     ensure_remote,
+    exclude,
     git_dir,
     has_blob,
     has_commit,
@@ -148,6 +150,7 @@ __all__ = [
     "detach",
     "diff_patch",
     "ensure_remote",
+    "exclude",
     "fetch",
     "fetch_error",
     "finish_interrupted_checkout",
@@ -183,6 +186,7 @@ __all__ = [
     "seed_objects",
     "set_ref",
     "set_timeouts",
+    "transport_url",
     "tree_blob",
     "tree_changes",
     "tree_entries",

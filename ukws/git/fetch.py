@@ -30,22 +30,44 @@ def fetch_error(url: str, e: Exception) -> str:
 
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
 
-
-_SAFE_SCHEMES = frozenset({"file", "git", "http", "https", "ssh", "git+ssh", "ssh+git"})
+#: The transports a sync fetches through: those git allows by default (``protocol.allow``: http,
+#: https, git and ssh always; file for commands a user runs) and libgit2 speaks. ``ext`` is never
+#: allowed (git's default too); the rest need a git remote helper, which ukws does not run.
+ALLOWED_TRANSPORTS = frozenset({"file", "git", "http", "https", "ssh", "git+ssh", "ssh+git"})
+#: ``persistent-https://`` reaches the same server as ``https://`` (through a helper that only keeps
+#: connections open); repo strips the prefix the same way.
+_PERSISTENT = ("persistent-https://", "persistent-http://")
 
 
 def check_url(url: str) -> None:
-    """Refuse URLs that would run commands (``ext::``, ``fd::``) or read as options."""
-    if not url or url.startswith("-") or any(c in url for c in "\n\r\0"):
+    """Refuse URLs a sync does not fetch from: empty, option-like or with control characters, and
+    those whose transport git does not allow by default or reaches only through a remote helper
+    (``ext::``, ``fd::``, ``sso://``, ``hg::``, ...). The message is one line naming the URL."""
+    if not url or url.startswith("-") or any(ord(c) < 0x20 or c == "\x7f" for c in url):
         raise GitError(f"refusing URL {url!r}: empty, option-like or containing control characters")
-    m = _URL_SCHEME.match(url)
-    if m is not None:
-        if m.group(1).lower() not in _SAFE_SCHEMES:
-            raise GitError(f"refusing URL {url}: transport {m.group(1)!r} is not allowed")
+    m = _HELPER.match(url) or _URL_SCHEME.match(url)
+    if m is None:
+        return  # scp-like (ssh) or a plain path (file)
+    transport = m.group(1).lower()
+    if transport in ALLOWED_TRANSPORTS or url.lower().startswith(_PERSISTENT):
         return
-    if "::" in url.split("/", 1)[0]:
-        raise GitError(f"refusing URL {url}: transport {url.split('::', 1)[0]!r} is not allowed")
+    if transport in ("ext", "fd"):
+        raise GitError(f"refusing URL {url}: transport {transport!r} is not allowed (it runs commands)")
+    raise GitError(
+        f"refusing URL {url}: transport {transport!r} needs a git remote helper, which ukws does not run; "
+        "rewrite the URL to an https, ssh, git or file URL (ukws init --rewrite)"
+    )
+
+
+def transport_url(url: str) -> str:
+    """The URL libgit2 fetches from: ``persistent-http(s)://`` read as ``http(s)://``."""
+    lower = url.lower()
+    for prefix in _PERSISTENT:
+        if lower.startswith(prefix):
+            return prefix.removeprefix("persistent-") + url[len(prefix) :]
+    return url
 
 
 _BAD_REV = re.compile(r"[\s\x00-\x1f\x7f~^:?*\[\\]")
@@ -155,6 +177,7 @@ def fetch(
     Raises GitError with one line: what failed, without the project (the caller adds it).
     """
     check_url(url)
+    url = transport_url(url)
     source = local_source(url)
     if source is None and (path := local_path(url)) is not None and not path.exists():
         raise GitError(f"no such repository: {path}")

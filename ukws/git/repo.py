@@ -7,13 +7,14 @@ code read git through these helpers.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 
 from ukws.errors import GitError
+from ukws.fileops import atomic_write
 
 Repository = pygit2.Repository
 
@@ -263,6 +264,30 @@ def _short_code(st: int) -> str:
     index = next((c for flag, c in _INDEX_CODES if st & flag), " ")
     tree = next((c for flag, c in _WORKTREE_CODES if st & flag), " ")
     return index + tree
+
+
+_GLOB_SPECIAL = re.compile(r"([\\*?\[])")
+
+
+def exclude(repo: pygit2.Repository, folders: Sequence[str]) -> bool:
+    """Make the repository ignore ``folders`` (relative to its working tree) through its
+    ``.git/info/exclude``, as ``/FOLDER/`` lines appended when missing. Returns whether the file
+    changed (a repository ignoring them already is not written to)."""
+    info = Path(repo.path) / "info" / "exclude"
+    try:
+        text = info.read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        text = ""
+    have = set(text.splitlines())
+    lines = ["/" + _GLOB_SPECIAL.sub(r"\\\1", f) + "/" for f in folders]
+    missing = [line for line in dict.fromkeys(lines) if line not in have]
+    if not missing:
+        return False
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += "".join(f"{line}\n" for line in missing)
+    atomic_write(info, text.encode("utf-8", errors="surrogateescape"))
+    return True
 
 
 def work_state(repo: pygit2.Repository, *, ignored: bool = False) -> WorkState:

@@ -2,12 +2,13 @@
 
 A selector list such as ``default,-notdefault,name:foo`` is read left to right; an entry selects a
 project that has that group, an entry with a leading ``-`` deselects it, and the last entry that
-matches wins. An empty selector list means ``default``.
+matches wins. An empty selector list means :func:`default_selection`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import platform
 import re
 
 from ukws.manifest.model import Manifest, Project
@@ -15,9 +16,16 @@ from ukws.manifest.model import Manifest, Project
 _SPLIT = re.compile(r"[,\s]+")
 
 
+def default_selection() -> str:
+    """repo's default group selection: ``default,platform-<os>`` (``platform-linux`` on Linux,
+    ``platform-darwin`` on macOS), so that projects marked ``notdefault,platform-linux`` (host
+    prebuilts of AOSP branches) are synced on that system only."""
+    return f"default,platform-{platform.system().lower()}"
+
+
 def parse_selectors(selectors: str | None) -> tuple[str, ...]:
     items = tuple(s for s in _SPLIT.split(selectors or "") if s)
-    return items or ("default",)
+    return items or tuple(default_selection().split(","))
 
 
 def matches_groups(project: Project, selectors: str | tuple[str, ...] | None) -> bool:

@@ -9,587 +9,21 @@ Reading happens in two steps, as in repo:
    then ``<project>``, ``<extend-project>`` and ``<remove-project>`` in document order, so that
    the latter two act on the projects defined before them.
 
+Step 1 lives in :mod:`ukws.manifest.read`, step 2 in :mod:`ukws.manifest.document` (with the
+readers of single elements in :mod:`ukws.manifest.elements`); this module ties them together.
+
 Problems do not stop the run: they are collected and raised together as one :class:`ManifestError`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
-
 from ukws.errors import Location, ManifestError, Problem
-from ukws.manifest import extensions
-from ukws.manifest.model import (
-    Annotation,
-    CopyFile,
-    Default,
-    LibraryPolicy,
-    LinkFile,
-    Manifest,
-    OriginReplacement,
-    Project,
-    Remote,
-    RepoHooks,
-    Submanifest,
-    Superproject,
-)
-from ukws.manifest.paths import check_path
-from ukws.manifest.read import Node, Reader, split_groups
-from ukws.manifest.revision import check_revision
-from ukws.manifest.urls import check_url, join_fetch, project_url
-from ukws.manifest.xmlutil import line_of
-
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0"})
-
-
-@dataclass(slots=True)
-class _Building:
-    """A project while the document is processed (mutable until frozen into a Project)."""
-
-    project: Project
-    nested_in: str | None = None
-    """The path of the project this one is nested in (XML nesting), if any."""
-
-
-def _bool(loader: Reader, el: etree._Element, loc: Location, attr: str, default: bool) -> bool:
-    value = el.get(attr)
-    if value is None or value == "":
-        return default
-    folded = value.strip().lower()
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    loader.problem(loc, f'<{el.tag}> {attr}="{value}": expected true or false')
-    return default
-
-
-def _positive(loader: Reader, el: etree._Element, loc: Location, attr: str) -> int | None:
-    value = el.get(attr)
-    if value is None:
-        return None
-    try:
-        number = int(value.strip(), 10)
-    except ValueError:
-        number = 0
-    if number <= 0:
-        loader.problem(loc, f'<{el.tag}> {attr}="{value}": must be a positive whole number')
-        return None
-    return number
-
-
-def _annotation(loader: Reader, el: etree._Element, loc: Location) -> Annotation | None:
-    name, value = el.get("name"), el.get("value")
-    if not name or value is None:
-        loader.problem(loc, "<annotation> needs name and value attributes")
-        return None
-    keep = _bool(loader, el, loc, "keep", True)
-    return Annotation(name=name, value=value, keep=keep, loc=loc)
-
-
-def _file_pair(loader: Reader, el: etree._Element, loc: Location, project: str) -> CopyFile | LinkFile | None:
-    src, dest = el.get("src"), el.get("dest")
-    if not src or not dest:
-        loader.problem(loc, f"<{el.tag}> in project {project} needs src and dest attributes")
-        return None
-    is_link = el.tag == "linkfile"
-    bad = False
-    why = check_path(src, dir_ok=is_link, dot_ok=is_link)
-    if why:
-        loader.problem(loc, f'<{el.tag} src="{src}"> in project {project}: {why}')
-        bad = True
-    why = check_path(dest)
-    if why:
-        loader.problem(loc, f'<{el.tag} dest="{dest}"> in project {project}: {why}')
-        bad = True
-    if bad:
-        return None
-    if is_link:
-        return LinkFile(src=src, dest=dest, loc=loc)
-    return CopyFile(src=src, dest=dest, loc=loc)
-
-
-def _remote(loader: Reader, node: Node) -> Remote | None:
-    el, loc = node.el, node.loc
-    name, fetch = el.get("name"), el.get("fetch")
-    if not name:
-        loader.problem(loc, "<remote> needs a name attribute")
-        return None
-    if not fetch:
-        loader.problem(loc, f'<remote name="{name}"> needs a fetch attribute')
-        return None
-    bad = check_url(fetch)
-    if bad:
-        loader.problem(loc, f'<remote name="{name}">: {bad}')
-        return None
-    revision = el.get("revision") or None
-    if revision and (why := check_revision(revision)):
-        loader.problem(loc, f'<remote name="{name}">: {why}')
-    annotations = tuple(a for c in el if c.tag == "annotation" if (a := _annotation(loader, c, _at(node, c))))
-    return Remote(
-        name=name,
-        fetch=fetch,
-        alias=el.get("alias") or None,
-        pushurl=el.get("pushurl") or None,
-        review=el.get("review") or None,
-        revision=revision,
-        annotations=annotations,
-        loc=loc,
-    )
-
-
-def _file_children(
-    loader: Reader, node: Node, el: etree._Element, project: str
-) -> tuple[tuple[CopyFile, ...], tuple[LinkFile, ...], tuple[Annotation, ...]]:
-    """The ``<copyfile>``, ``<linkfile>`` and ``<annotation>`` children of a project or extend-project."""
-    copyfiles: list[CopyFile] = []
-    linkfiles: list[LinkFile] = []
-    annotations: list[Annotation] = []
-    for child in el:
-        if child.tag in ("copyfile", "linkfile"):
-            pair = _file_pair(loader, child, _at(node, child), project)
-            if isinstance(pair, CopyFile):
-                copyfiles.append(pair)
-            elif isinstance(pair, LinkFile):
-                linkfiles.append(pair)
-        elif child.tag == "annotation" and (a := _annotation(loader, child, _at(node, child))):
-            annotations.append(a)
-    return tuple(copyfiles), tuple(linkfiles), tuple(annotations)
-
-
-def _at(node: Node, el: etree._Element) -> Location:
-    return Location(file=node.file, line=line_of(el))
-
-
-def _default(loader: Reader, node: Node) -> Default:
-    el, loc = node.el, node.loc
-    revision = el.get("revision") or None
-    if revision and (why := check_revision(revision)):
-        loader.problem(loc, f"<default>: {why}")
-    return Default(
-        remote=el.get("remote") or None,
-        revision=revision,
-        dest_branch=el.get("dest-branch") or None,
-        upstream=el.get("upstream") or None,
-        sync_j=_positive(loader, el, loc, "sync-j"),
-        sync_c=_bool(loader, el, loc, "sync-c", False),
-        sync_s=_bool(loader, el, loc, "sync-s", False),
-        sync_tags=_bool(loader, el, loc, "sync-tags", True),
-        loc=loc,
-    )
-
-
-@dataclass(slots=True)
-class _Doc:
-    """Step 2: the state of processing the flat element list."""
-
-    loader: Reader
-    remotes: dict[str, Remote]
-    fetch_bases: dict[str, str]
-    default: Default
-    by_path: dict[str, _Building] = field(default_factory=dict)
-
-    def remote_for(self, name: str | None, loc: Location, what: str) -> Remote | None:
-        if not name:
-            self.loader.problem(loc, f"{what} has no remote: set remote= or <default remote=...>")
-            return None
-        remote = self.remotes.get(name)
-        if remote is None:
-            self.loader.problem(loc, f"{what}: unknown remote '{name}'")
-        return remote
-
-    def project(self, node: Node, el: etree._Element, parent: _Building | None) -> Iterator[_Building]:
-        loader = self.loader
-        loc = _at(node, el)
-        raw_name = el.get("name")
-        if not raw_name:
-            loader.problem(loc, "<project> needs a name attribute")
-            return
-        raw_name = raw_name.rstrip("/") or raw_name
-        raw_path = (el.get("path") or raw_name).rstrip("/") or raw_name
-        ok = True
-        for attr, value in (("name", raw_name), ("path", raw_path)):
-            if attr == "path" and value == raw_name:
-                continue
-            why = check_path(value)
-            if why:
-                loader.problem(loc, f'<project {attr}="{value}">: {why}')
-                ok = False
-        if not ok:
-            return
-        if parent is not None:
-            name = f"{parent.project.name}/{raw_name}"
-            path = f"{parent.project.path}/{raw_path}"
-        else:
-            name, path = raw_name, raw_path
-        what = f"project {name}"
-        remote = self.remote_for(el.get("remote") or self.default.remote, loc, what)
-        revision = (
-            el.get("revision")
-            or (node.revision if parent is None else None)
-            or (remote.revision if remote else None)
-            or self.default.revision
-        )
-        if not revision:
-            loader.problem(loc, f"{what} has no revision: set revision= on it, its remote or <default>")
-        elif why := check_revision(revision):
-            loader.problem(loc, f"{what}: {why}")
-            revision = None
-        groups = node.groups if parent is None and node.groups else split_groups(el.get("groups"))
-        copyfiles, linkfiles, annotations = _file_children(loader, node, el, name)
-        children = [child for child in el if child.tag == "project"]
-        ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
-        if remote is None or not revision:
-            return
-        fetch_base = self.fetch_bases[remote.name]
-        project = Project(
-            name=name,
-            path=path,
-            remote=remote.name,
-            revision=revision,
-            fetch_url=project_url(fetch_base, name),
-            dest_branch=el.get("dest-branch") or self.default.dest_branch,
-            upstream=el.get("upstream") or self.default.upstream,
-            groups=groups,
-            sync_c=_bool(loader, el, loc, "sync-c", self.default.sync_c),
-            sync_s=_bool(loader, el, loc, "sync-s", self.default.sync_s),
-            sync_tags=_bool(loader, el, loc, "sync-tags", self.default.sync_tags),
-            clone_depth=_positive(loader, el, loc, "clone-depth"),
-            copyfiles=copyfiles,
-            linkfiles=linkfiles,
-            annotations=annotations,
-            parent=parent.project.name if parent else None,
-            loc=loc,
-            **ext,
-        )
-        building = _Building(project=project, nested_in=parent.project.path if parent else None)
-        yield building
-        for child in children:
-            yield from self.project(node, child, building)
-
-    def add(self, building: _Building) -> None:
-        path = building.project.path
-        first = self.by_path.get(path)
-        if first is not None:
-            self.loader.problem(
-                building.project.loc,
-                f"project {building.project.name}: duplicate path '{path}' "
-                f"(already used by project {first.project.name} at {first.project.loc})",
-            )
-            return
-        self.by_path[path] = building
-
-    def named(self, name: str) -> list[_Building]:
-        return [b for b in self.by_path.values() if b.project.name == name]
-
-    def extend(self, node: Node) -> None:
-        loader, el, loc = self.loader, node.el, node.loc
-        name = el.get("name")
-        if not name:
-            loader.problem(loc, "<extend-project> needs a name attribute")
-            return
-        targets = self.named(name)
-        if not targets:
-            loader.problem(loc, f"<extend-project name=\"{name}\">: no project '{name}' is defined before it")
-            return
-        path = el.get("path") or None
-        dest_path = el.get("dest-path") or None
-        if dest_path:
-            dest_path = dest_path.rstrip("/") or dest_path
-            if why := check_path(dest_path):
-                loader.problem(loc, f'<extend-project dest-path="{dest_path}">: {why}')
-                return
-            if not path and len(targets) > 1:
-                loader.problem(loc, f"<extend-project name=\"{name}\">: dest-path needs path= when the name "
-                               "is used by several projects")
-                return
-        groups = set(split_groups(el.get("groups"))) | set(node.groups)
-        revision = el.get("revision") or None
-        if revision and (why := check_revision(revision)):
-            loader.problem(loc, f"<extend-project name=\"{name}\">: {why}")
-            return
-        remote_name = el.get("remote") or None
-        remote = self.remote_for(remote_name, loc, f"<extend-project name=\"{name}\">") if remote_name else None
-        if remote_name and remote is None:
-            return
-        base_rev = el.get("base-rev") or None
-        extra_copy, extra_link, extra_notes = _file_children(loader, node, el, name)
-        ext = extensions.project_extensions(
-            el, node.file, loader.problems, name, only_given=True, base=node.base
-        )
-        matched = False
-        for b in targets:
-            p = b.project
-            if path and p.path != path:
-                continue
-            matched = True
-            if revision and base_rev and p.revision != base_rev:
-                loader.problem(
-                    loc,
-                    f"<extend-project name=\"{name}\">: base-rev '{base_rev}' does not match the "
-                    f"project's revision '{p.revision}'",
-                )
-                continue
-            changes: dict[str, object] = {}
-            if groups:
-                changes["groups"] = tuple(sorted(set(p.groups) | groups))
-            if revision:
-                changes["revision"] = revision
-            if remote is not None:
-                changes["remote"] = remote.name
-                changes["fetch_url"] = project_url(self.fetch_bases[remote.name], p.name)
-            if el.get("dest-branch"):
-                changes["dest_branch"] = el.get("dest-branch")
-            if el.get("upstream"):
-                changes["upstream"] = el.get("upstream")
-            if extra_copy:
-                changes["copyfiles"] = p.copyfiles + extra_copy
-            if extra_link:
-                changes["linkfiles"] = p.linkfiles + extra_link
-            if extra_notes:
-                changes["annotations"] = p.annotations + extra_notes
-            changes.update(ext)
-            new = dataclasses.replace(p, **changes)  # type: ignore[arg-type]
-            if dest_path and dest_path != p.path:
-                taken = self.by_path.get(dest_path)
-                if taken is not None:
-                    loader.problem(
-                        loc,
-                        f"<extend-project name=\"{name}\"> dest-path '{dest_path}' is already the path of "
-                        f"project {taken.project.name} ({taken.project.loc})",
-                    )
-                    continue
-                del self.by_path[p.path]
-                new = dataclasses.replace(new, path=dest_path)
-                self.by_path[dest_path] = _Building(project=new, nested_in=b.nested_in)
-            else:
-                b.project = new
-        if path and not matched:
-            loader.problem(loc, f"<extend-project name=\"{name}\" path=\"{path}\">: no such project at that path")
-
-    def remove(self, node: Node) -> None:
-        loader, el, loc = self.loader, node.el, node.loc
-        name = el.get("name") or None
-        path = el.get("path") or None
-        if not name and not path:
-            loader.problem(loc, "<remove-project> needs name and/or path")
-            return
-        optional = _bool(loader, el, loc, "optional", False)
-        base_rev = el.get("base-rev") or None
-        victims = [
-            b
-            for b in self.by_path.values()
-            if (name is None or b.project.name == name) and (path is None or b.project.path == path)
-        ]
-        if not victims:
-            if not optional:
-                what = " ".join(f'{k}="{v}"' for k, v in (("name", name), ("path", path)) if v)
-                loader.problem(loc, f"<remove-project {what}>: no such project is defined before it "
-                               "(add optional=\"true\" to allow this)")
-            return
-        for b in victims:
-            if base_rev and b.project.revision != base_rev:
-                loader.problem(
-                    loc,
-                    f"<remove-project> of {b.project.name}: base-rev '{base_rev}' does not match the "
-                    f"project's revision '{b.project.revision}'",
-                )
-                continue
-            del self.by_path[b.project.path]
-
-
-def _check_overlaps(loader: Reader, builds: Iterable[_Building], paths: dict[str, _Building]) -> None:
-    """A project inside another project's path is refused unless it is nested in it in the XML."""
-    for b in builds:
-        parts = b.project.path.split("/")
-        for i in range(1, len(parts)):
-            outer = paths.get("/".join(parts[:i]))
-            if outer is None:
-                continue
-            if _nested_under(b, outer, paths):
-                continue
-            loader.problem(
-                b.project.loc,
-                f"project {b.project.name}: path '{b.project.path}' lies inside project "
-                f"{outer.project.name} at '{outer.project.path}' ({outer.project.loc}); "
-                "nest the <project> element inside it to mean that",
-            )
-            break
-
-
-def _nested_under(b: _Building, outer: _Building, paths: dict[str, _Building]) -> bool:
-    cur: _Building | None = b
-    while cur is not None and cur.nested_in is not None:
-        if cur.nested_in == outer.project.path:
-            return True
-        cur = paths.get(cur.nested_in)
-    return False
-
-
-def _process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
-    remotes: dict[str, Remote] = {}
-    for node in nodes:
-        if node.el.tag != "remote":
-            continue
-        remote = _remote(loader, node)
-        if remote is None:
-            continue
-        first = remotes.get(remote.name)
-        if first is None:
-            remotes[remote.name] = remote
-        elif first != remote:
-            loader.problem(
-                node.loc,
-                f"remote '{remote.name}' is already defined differently at {first.loc}",
-            )
-    fetch_bases: dict[str, str] = {}
-    for r in remotes.values():
-        base = join_fetch(r.fetch, loader.manifest_url, loader.manifest_dir)
-        if why := check_url(base):
-            loader.problem(r.loc, f'<remote name="{r.name}">: {why}')
-        fetch_bases[r.name] = base
-
-    default: Default | None = None
-    for node in nodes:
-        if node.el.tag != "default":
-            continue
-        new = _default(loader, node)
-        empty = not node.el.attrib and len(node.el) == 0
-        if default is None:
-            default = new
-        elif not empty and new != default:
-            loader.problem(node.loc, f"a second, different <default> (the first is at {default.loc})")
-    default = default or Default()
-    if default.remote and default.remote not in remotes:
-        loader.problem(default.loc, f"<default>: unknown remote '{default.remote}'")
-
-    singles: dict[str, tuple[Location, str]] = {}
-    policy = LibraryPolicy.LOCKSTEP
-    notice = manifest_server = contactinfo = None
-    superproject: Superproject | None = None
-    repo_hooks: RepoHooks | None = None
-    submanifests: list[Submanifest] = []
-    origins: list[OriginReplacement] = []
-    doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
-
-    def single(node: Node) -> bool:
-        if node.el.tag in singles:
-            loader.problem(node.loc, f"duplicate <{node.el.tag}> (the first is at {singles[node.el.tag][0]})")
-            return False
-        singles[node.el.tag] = (node.loc, "")
-        return True
-
-    for node in nodes:
-        el, tag = node.el, node.el.tag
-        if tag == "project":
-            for b in doc.project(node, el, None):
-                doc.add(b)
-        elif tag == "extend-project":
-            doc.extend(node)
-        elif tag == "remove-project":
-            doc.remove(node)
-        elif tag == "notice":
-            if single(node):
-                notice = _notice_text(el.text or "")
-        elif tag == "manifest-server":
-            if single(node):
-                manifest_server = el.get("url")
-                if not manifest_server:
-                    loader.problem(node.loc, "<manifest-server> needs a url attribute")
-        elif tag == "contactinfo":
-            contactinfo = el.get("bugurl")
-            if not contactinfo:
-                loader.problem(node.loc, "<contactinfo> needs a bugurl attribute")
-        elif tag == "superproject":
-            if single(node):
-                superproject = _superproject(loader, node, default, remotes)
-        elif tag == "repo-hooks":
-            if single(node):
-                in_project, enabled = node.el.get("in-project"), node.el.get("enabled-list")
-                if not in_project or enabled is None:
-                    loader.problem(node.loc, "<repo-hooks> needs in-project and enabled-list attributes")
-                else:
-                    repo_hooks = RepoHooks(in_project=in_project, enabled_list=split_groups(enabled), loc=node.loc)
-        elif tag == "submanifest":
-            sub = _submanifest(loader, node)
-            if sub is not None:
-                submanifests.append(sub)
-        elif tag == extensions.TOP_ELEMENT and single(node):
-            policy = extensions.top_level(el, node.file, loader.problems)
-        elif tag == extensions.ORIGIN_ELEMENT:
-            origin = extensions.origin(el, node.file, loader.problems, base=node.base)
-            if origin is not None:
-                origins.append(origin)
-
-    _check_overlaps(loader, doc.by_path.values(), doc.by_path)
-    projects = tuple(b.project for b in doc.by_path.values())
-    extensions.check_references(projects, loader.problems)
-    if repo_hooks is not None and not any(p.name == repo_hooks.in_project for p in projects):
-        loader.problem(repo_hooks.loc, f"<repo-hooks>: no project '{repo_hooks.in_project}'")
-    return Manifest(
-        remotes=tuple(remotes.values()),
-        default=default,
-        projects=projects,
-        notice=notice,
-        contactinfo=contactinfo,
-        manifest_server=manifest_server,
-        superproject=superproject,
-        repo_hooks=repo_hooks,
-        submanifests=tuple(submanifests),
-        library_policy=policy,
-        origins=extensions.unique_origins(origins, loader.problems),
-        source=source,
-    )
-
-
-def _notice_text(text: str) -> str:
-    # repo strips the common indentation of <notice> text.
-    lines = text.strip("\n").splitlines()
-    indent = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
-    return "\n".join(ln[indent:] for ln in lines).strip()
-
-
-def _superproject(
-    loader: Reader, node: Node, default: Default, remotes: dict[str, Remote]
-) -> Superproject | None:
-    name = node.el.get("name")
-    if not name:
-        loader.problem(node.loc, "<superproject> needs a name attribute")
-        return None
-    remote = node.el.get("remote") or default.remote
-    if not remote or remote not in remotes:
-        loader.problem(node.loc, f"<superproject name=\"{name}\">: no such remote '{remote or ''}'")
-        return None
-    return Superproject(name=name, remote=remote, revision=node.el.get("revision") or None, loc=node.loc)
-
-
-def _submanifest(loader: Reader, node: Node) -> Submanifest | None:
-    el = node.el
-    name = el.get("name")
-    if not name:
-        loader.problem(node.loc, "<submanifest> needs a name attribute")
-        return None
-    path = el.get("path") or None
-    if path and (why := check_path(path)):
-        loader.problem(node.loc, f'<submanifest path="{path}">: {why}')
-        return None
-    return Submanifest(
-        name=name,
-        remote=el.get("remote") or None,
-        project=el.get("project") or None,
-        manifest_name=el.get("manifest-name") or None,
-        revision=el.get("revision") or None,
-        path=path,
-        groups=split_groups(el.get("groups")),
-        default_groups=split_groups(el.get("default-groups")),
-        loc=node.loc,
-    )
+from ukws.manifest.document import process
+from ukws.manifest.model import Manifest
+from ukws.manifest.read import IncludeRoot, Reader
 
 
 def load(
@@ -599,30 +33,44 @@ def load(
     manifest_url: str | None = None,
     display: str | None = None,
     local_display: str | None = None,
+    include_root: Path | None = None,
 ) -> Manifest:
     """Load the manifest at ``path`` (with its includes, then the local manifests) into the
     effective model. Raises :class:`ManifestError` listing every problem found.
 
     ``manifest_url`` is the URL of the manifest repository, against which relative remote fetch
     URLs resolve; without it they resolve against the manifest file's directory.
+    ``include_root`` is the top of the manifest repository, which include names are relative to
+    (as in repo); by default the manifest file's folder. Includes must stay inside it.
     ``display`` is how the file is named in messages (default: ``path`` as given), and
     ``local_display`` how the local manifests folder is (default: as given).
     """
     shown = display or str(path)
-    include_root = path.parent
-    loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent, display_dir=os.path.dirname(shown))
+    top = include_root if include_root is not None else path.parent
+    up = os.path.relpath(os.path.abspath(top), os.path.abspath(path.parent))
+    root_shown = os.path.normpath(os.path.join(os.path.dirname(shown), up))
+    root = IncludeRoot(path=top, shown="" if root_shown == "." else root_shown)
+    loader = Reader(manifest_url=manifest_url, manifest_dir=path.parent)
     key = os.path.normpath(str(path.resolve()))
-    nodes = loader.read(path, shown, include_root, (), None, (key,), None)
+    if include_root is not None and not _inside(Path(key), root.real()):
+        loader.problem(Location(file=shown), "leads outside the manifest repository through a symlink")
+        nodes = []
+    else:
+        nodes = loader.read(path, shown, root, (), None, (key,), None)
     if local_manifests is not None and local_manifests.is_dir():
+        local_root = IncludeRoot(path=local_manifests, shown=local_display or str(local_manifests))
         for local in sorted(local_manifests.glob("*.xml")):
             lkey = os.path.normpath(str(local.resolve()))
-            shown_local = os.path.join(local_display or str(local_manifests), local.name)
-            local_base = Path(os.path.relpath(local_manifests.resolve(), include_root.resolve())).as_posix()
-            nodes.extend(loader.read(local, shown_local, local_manifests, (), None, (lkey,), None, base=local_base))
-    manifest = _process(loader, nodes, shown)
+            shown_local = os.path.join(local_root.shown, local.name)
+            nodes.extend(loader.read(local, shown_local, local_root, (), None, (lkey,), None))
+    manifest = process(loader, nodes, shown)
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))
     return manifest
+
+
+def _inside(path: Path, top: Path) -> bool:
+    return path == top or top in path.parents
 
 
 def _sorted_unique(problems: list[Problem]) -> list[Problem]:

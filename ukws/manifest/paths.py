@@ -51,6 +51,15 @@ def check_path(path: str, *, dir_ok: bool = False, dot_ok: bool = False) -> str 
     return None
 
 
+def check_project_path(path: str) -> str | None:
+    """:func:`check_path` for a project's name or path, which must not start with ``-`` either: a
+    name or path reaches command lines (``git -C PATH``, scripts run by ``forall``) where it could
+    read as an option."""
+    if path.startswith("-"):
+        return "must not start with '-' (it could read as a command-line option)"
+    return check_path(path)
+
+
 def is_within(child: str, parent: str) -> bool:
     """Whether workspace-relative ``child`` is ``parent`` or lies below it."""
     return child == parent or child.startswith(parent + "/")

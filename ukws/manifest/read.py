@@ -7,8 +7,8 @@ collected, never raised, so that one run reports all of them.
 from __future__ import annotations
 
 import os
-import posixpath
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,16 @@ from ukws.manifest.paths import check_path
 from ukws.manifest.xmlutil import line_of
 
 _SPLIT = re.compile(r"[,\s]+")
+_XML_VERSION = re.compile(rb"""^(\xef\xbb\xbf)?(<\?xml\s+version\s*=\s*)(["'])([^"'?]*)\3""")
+
+
+def any_xml_version(data: bytes) -> bytes:
+    """``data`` with the version of its XML declaration read as 1.0. repo's parser (expat) accepts
+    any version (``<?xml version="2.0"?>`` heads real manifests); libxml2 refuses all but 1.x."""
+    m = _XML_VERSION.match(data)
+    if m is None or m.group(4).startswith(b"1."):
+        return data
+    return data[: m.start(4)] + b"1.0" + data[m.end(4) :]
 
 
 def xml_parser() -> etree.XMLParser:
@@ -26,6 +36,64 @@ def xml_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
     )
+
+
+#: The largest manifest file read (AOSP's default.xml, over a thousand projects, is about 100 KiB).
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+_KINDS = (
+    (stat.S_ISDIR, "Is a directory"),
+    (stat.S_ISFIFO, "not a regular file (a FIFO)"),
+    (stat.S_ISCHR, "not a regular file (a character device)"),
+    (stat.S_ISBLK, "not a regular file (a block device)"),
+    (stat.S_ISSOCK, "not a regular file (a socket)"),
+)
+
+
+class Unreadable(Exception):
+    """A manifest file that is not read: the reason, in a few words."""
+
+
+def _not_regular(mode: int) -> str | None:
+    for test, reason in _KINDS:
+        if test(mode):
+            return reason
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def read_manifest_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), at most
+    :data:`MAX_MANIFEST_BYTES`. A FIFO, a device or anything else that is not a regular file is
+    never opened for reading, so it can neither block nor stream without end."""
+    try:
+        if why := _not_regular(os.stat(path).st_mode):
+            raise Unreadable(why)
+        # O_NONBLOCK: should the path turn into a FIFO between the stat and the open, the open
+        # returns at once and the fstat below refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise Unreadable("no such file") from None
+    except OSError as e:
+        raise Unreadable(e.strerror or str(e)) from None
+    try:
+        st = os.fstat(fd)
+        if why := _not_regular(st.st_mode):
+            raise Unreadable(why)
+        too_big = f"larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB"
+        if st.st_size > MAX_MANIFEST_BYTES:
+            raise Unreadable(too_big)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, 1 << 20):  # a file growing while it is read stops at the cap too
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_MANIFEST_BYTES:
+                raise Unreadable(too_big)
+        return b"".join(chunks)
+    except OSError as e:
+        raise Unreadable(e.strerror or str(e)) from None
+    finally:
+        os.close(fd)
 
 
 def split_groups(value: str | None) -> tuple[str, ...]:
@@ -52,12 +120,24 @@ class Node:
         return Location(file=self.file, line=line_of(self.el))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncludeRoot:
+    """The folder include names are relative to: the top of the manifest repository (as in repo),
+    or the folder of a manifest given as a plain file, or the local manifests folder."""
+
+    path: Path
+    shown: str = ""
+    """How it is named in messages ('' for the current folder)."""
+
+    def real(self) -> Path:
+        return self.path.resolve()
+
+
 @dataclass(slots=True)
 class Reader:
     manifest_url: str | None
     manifest_dir: Path
-    display_dir: str = ""
-    """How the include root is named in messages."""
+    """The folder of the top-level manifest: file paths in ``x-`` elements are relative to it."""
     problems: list[Problem] = field(default_factory=list)
 
     # -- step 1: files and includes -------------------------------------------------------------
@@ -69,23 +149,23 @@ class Reader:
         self,
         path: Path,
         display: str,
-        include_root: Path,
+        root: IncludeRoot,
         groups: tuple[str, ...],
         revision: str | None,
         chain: tuple[str, ...],
         at: Location | None,
-        *,
-        base: str = "",
     ) -> list[Node]:
+        """The top-level elements of the manifest file at ``path`` (shown as ``display``), its
+        includes replaced by their elements."""
+        base = Path(os.path.relpath(os.path.abspath(path.parent), os.path.abspath(self.manifest_dir))).as_posix()
+        base = "" if base == "." else base
         try:
-            data = path.read_bytes()
-        except OSError as e:
-            where = at or Location(file=display)
-            reason = "no such file" if isinstance(e, FileNotFoundError) else e.strerror or str(e)
-            self.problem(where, f"cannot read manifest {display}: {reason}")
+            data = read_manifest_file(path)
+        except Unreadable as e:
+            self.problem(at or Location(file=display), f"cannot read manifest {display}: {e}")
             return []
         try:
-            root = etree.fromstring(data, xml_parser())
+            doc = etree.fromstring(any_xml_version(data), xml_parser())
         except etree.XMLSyntaxError as e:
             line = e.lineno or 1
             msg = (e.msg or str(e)).split(f", line {line}")[0]
@@ -94,21 +174,21 @@ class Reader:
         except (etree.LxmlError, ValueError) as e:
             self.problem(Location(file=display, line=1), f"not a readable XML document: {e}")
             return []
-        if not isinstance(root.tag, str) or root.tag != "manifest":
-            tag = root.tag if isinstance(root.tag, str) else "?"
+        if not isinstance(doc.tag, str) or doc.tag != "manifest":
+            tag = doc.tag if isinstance(doc.tag, str) else "?"
             self.problem(
-                Location(file=display, line=(line_of(root) or 1)),
+                Location(file=display, line=(line_of(doc) or 1)),
                 f"not a manifest: the root element is <{tag}>, expected <manifest>",
             )
             return []
         nodes: list[Node] = []
-        for el in root:
+        for el in doc:
             if not isinstance(el.tag, str):
                 continue
             loc = Location(file=display, line=line_of(el))
             own_revision = el.get("revision") or revision if el.tag in ("include", "project") else None
             if el.tag == "include":
-                nodes.extend(self._include(el, loc, display, include_root, groups, own_revision, chain))
+                nodes.extend(self._include(el, loc, root, groups, own_revision, chain))
                 continue
             node_groups = groups
             if groups and el.tag in ("project", "extend-project"):
@@ -120,8 +200,7 @@ class Reader:
         self,
         el: etree._Element,
         loc: Location,
-        display: str,
-        include_root: Path,
+        root: IncludeRoot,
         groups: tuple[str, ...],
         revision: str | None,
         chain: tuple[str, ...],
@@ -134,17 +213,20 @@ class Reader:
         if why:
             self.problem(loc, f'<include name="{name}">: {why}')
             return []
-        target = include_root / name
-        key = os.path.normpath(str(target.resolve()))
-        shown = os.path.join(self.display_dir, name) if self.display_dir else name
+        target = root.path / name
+        shown = os.path.join(root.shown, name) if root.shown else name
+        real = target.resolve()
+        top = root.real()
+        if real != top and top not in real.parents:
+            self.problem(loc, f'<include name="{name}">: leads outside the manifest repository through a symlink')
+            return []
+        key = os.path.normpath(str(real))
         if key in chain:
             names = [*chain_names(chain), shown]
             self.problem(loc, "include cycle: " + " -> ".join(names))
             return []
         inc_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
-        return self.read(
-            target, shown, include_root, inc_groups, revision, (*chain, key), loc, base=posixpath.dirname(name)
-        )
+        return self.read(target, shown, root, inc_groups, revision, (*chain, key), loc)
 
 
 def chain_names(chain: tuple[str, ...]) -> list[str]:

@@ -21,7 +21,7 @@ from ukws.fileops import is_inside, workspace_path
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import files as syncfiles
 from ukws.sync import journal as syncstate
-from ukws.sync import rebuild, worktree
+from ukws.sync import nested, rebuild, worktree
 from ukws.sync.model import (
     BAD,
     RECOVERY_PREFIX,
@@ -70,7 +70,13 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         state, warnings = _load_state(root, sync_dir, manifest, options)
         if options.fetch:
             git.set_timeouts(options.timeout)
-        ctx = Context(root=root, sync_dir=sync_dir, options=options, journals=syncstate.journal_keys(sync_dir))
+        ctx = Context(
+            root=root,
+            sync_dir=sync_dir,
+            options=options,
+            journals=syncstate.journal_keys(sync_dir),
+            nested={} if options.mirror else nested.inner_paths(manifest.projects),
+        )
         outcomes = _run_all(ctx, projects, manifest)
         files = state.files
         if options.checkout and not options.mirror:
@@ -271,6 +277,7 @@ def _sync_project(ctx: Context, p: Project, progress: git.Progress) -> ProjectOu
         return _noted(_clone(ctx, p, rev, dest, fetcher), p, fetcher.notes)
     journal = syncstate.Journal(ctx.sync_dir, p.path)
     repo = git.open_repo(gitdir)
+    nested.ignore_inner(repo, ctx.nested.get(p.path, ()))
     note = worktree.repair(ctx, repo, journal, gitdir) if journal.key in ctx.journals else ""
     notes = [note] if note else []
     if options.mirror:
@@ -455,19 +462,29 @@ def _fetch_revision(repo: git.Repository, rev: str, p: Project, fetch: _Fetcher)
 
 
 def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> ProjectOutcome:
-    """Build the clone in scratch space, then rename it into place (an interrupted clone leaves
-    nothing in the workspace)."""
+    """Build the clone in scratch space, then rename it into place (an interrupted or failed clone
+    leaves nothing in the workspace). A folder that holds only inner projects' checkouts gets the
+    clone built around them."""
     options = ctx.options
+    inner = ctx.nested.get(p.path, ())
+    around = False  # the folder holds inner projects: the clone is built around them
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise Skip(f"{p.path} exists and is not a git repository; move it away and sync again")
+        if dest.is_symlink() or not dest.is_dir() or not nested.holds_only_inner(dest, inner):
+            raise Skip(f"{p.path} exists and is not a git repository; move it away and sync again")
+        around = True
     if not options.fetch:
         raise GitError("not cloned yet; sync without --local-only to clone it")
     tmp = syncstate.scratch_dir(ctx.sync_dir, "tmp", p.path)
+    around = around and not options.mirror
     try:
-        sha = _build_clone(ctx, p, rev, tmp, fetch)
+        sha = _build_clone(ctx, p, rev, tmp, fetch, inner, checkout=options.checkout and not around)
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)  # a failed clone leaves nothing behind, not even a partial pack
         raise
+    if around:
+        assert sha is not None
+        nested.clone_around(ctx.sync_dir, p, tmp, dest, sha, checkout=options.checkout)
+        return outcome_of(p, Action.CLONED, sha=sha)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.is_dir():
         dest.rmdir()
@@ -475,11 +492,14 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
     return outcome_of(p, Action.CLONED, sha=sha)
 
 
-def _build_clone(ctx: Context, p: Project, rev: str, tmp: Path, fetch: _Fetcher) -> str | None:
-    """Make the clone in ``tmp``: a repository with the revision fetched (and checked out unless
-    ``--network-only``). Returns the commit."""
+def _build_clone(
+    ctx: Context, p: Project, rev: str, tmp: Path, fetch: _Fetcher, inner: tuple[str, ...], *, checkout: bool
+) -> str | None:
+    """Make the clone in ``tmp``: a repository with the revision fetched, and checked out when
+    ``checkout``. Returns the commit."""
     options = ctx.options
     repo = git.init(tmp, bare=options.mirror)
+    nested.ignore_inner(repo, inner)
     if options.reference is not None:
         borrowed = _reference_repo(options.reference, p)
         if borrowed is not None:
@@ -493,14 +513,13 @@ def _build_clone(ctx: Context, p: Project, rev: str, tmp: Path, fetch: _Fetcher)
     repo.remotes.create(remote_name(p), fetch.urls[0])
     if options.mirror:
         fetch.mirror(repo)
-        sha = _resolve_local(repo, rev, p)
-    else:
-        journal = syncstate.Journal(ctx.sync_dir, p.path)
-        sha, _ = _resolve(repo, rev, p, fetch, journal)
-        journal.clear()
-        if options.checkout:  # with --network-only, HEAD stays unborn: nothing is checked out yet
-            git.checkout(repo, sha)
-            git.set_ref(repo, SYNCED_REF, sha)
+        return _resolve_local(repo, rev, p)
+    journal = syncstate.Journal(ctx.sync_dir, p.path)
+    sha, _ = _resolve(repo, rev, p, fetch, journal)
+    journal.clear()
+    if checkout:  # with --network-only, HEAD stays unborn: nothing is checked out yet
+        git.checkout(repo, sha)
+        git.set_ref(repo, SYNCED_REF, sha)
     return sha
 
 

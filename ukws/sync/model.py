@@ -129,6 +129,8 @@ class Context:
     """``root`` with symlinks resolved, once per run."""
     journals: frozenset[str] = frozenset()
     """Journal entries present when the run started (the projects a killed sync was writing to)."""
+    nested: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Project path -> the paths of the projects inside it, relative to it (see ``sync.nested``)."""
 
     def __post_init__(self) -> None:
         self.real_root = self.root.resolve()

@@ -1,0 +1,370 @@
+"""Step 2 of loading a manifest: process the flat element list (remotes and the default first,
+then projects, ``extend-project`` and ``remove-project`` in document order) into the effective
+:class:`Manifest`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ukws.errors import Location
+from ukws.manifest import elements, extensions
+from ukws.manifest.model import (
+    Default,
+    LibraryPolicy,
+    Manifest,
+    OriginReplacement,
+    Project,
+    Remote,
+    RepoHooks,
+    Submanifest,
+    Superproject,
+)
+from ukws.manifest.paths import check_project_path
+from ukws.manifest.read import Node, Reader, split_groups
+from ukws.manifest.revision import check_revision
+from ukws.manifest.urls import check_url, join_fetch, project_url
+
+
+@dataclass(slots=True)
+class _Building:
+    """A project while the document is processed (mutable until frozen into a Project)."""
+
+    project: Project
+
+
+@dataclass(slots=True)
+class _Doc:
+    """Step 2: the state of processing the flat element list."""
+
+    loader: Reader
+    remotes: dict[str, Remote]
+    fetch_bases: dict[str, str]
+    default: Default
+    by_path: dict[str, _Building] = field(default_factory=dict)
+
+    def remote_for(self, name: str | None, loc: Location, what: str) -> Remote | None:
+        if not name:
+            self.loader.problem(loc, f"{what} has no remote: set remote= or <default remote=...>")
+            return None
+        remote = self.remotes.get(name)
+        if remote is None:
+            self.loader.problem(loc, f"{what}: unknown remote '{name}'")
+        return remote
+
+    def project(self, node: Node, el: etree._Element, parent: _Building | None) -> Iterator[_Building]:
+        loader = self.loader
+        loc = elements.at(node, el)
+        raw_name = el.get("name")
+        if not raw_name:
+            loader.problem(loc, "<project> needs a name attribute")
+            return
+        raw_name = raw_name.rstrip("/") or raw_name
+        raw_path = (el.get("path") or raw_name).rstrip("/") or raw_name
+        ok = True
+        for attr, value in (("name", raw_name), ("path", raw_path)):
+            if attr == "path" and value == raw_name:
+                continue
+            why = check_project_path(value)
+            if why:
+                loader.problem(loc, f'<project {attr}="{value}">: {why}')
+                ok = False
+        if not ok:
+            return
+        if parent is not None:
+            name = f"{parent.project.name}/{raw_name}"
+            path = f"{parent.project.path}/{raw_path}"
+        else:
+            name, path = raw_name, raw_path
+        what = f"project {name}"
+        remote = self.remote_for(el.get("remote") or self.default.remote, loc, what)
+        revision = (
+            el.get("revision")
+            or (node.revision if parent is None else None)
+            or (remote.revision if remote else None)
+            or self.default.revision
+        )
+        if not revision:
+            loader.problem(loc, f"{what} has no revision: set revision= on it, its remote or <default>")
+        elif why := check_revision(revision):
+            loader.problem(loc, f"{what}: {why}")
+            revision = None
+        groups = node.groups if parent is None and node.groups else split_groups(el.get("groups"))
+        copyfiles, linkfiles, annotations = elements.file_children(loader, node, el, name)
+        children = [child for child in el if child.tag == "project"]
+        ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
+        if remote is None or not revision:
+            return
+        fetch_base = self.fetch_bases[remote.name]
+        project = Project(
+            name=name,
+            path=path,
+            remote=remote.name,
+            revision=revision,
+            fetch_url=project_url(fetch_base, name),
+            dest_branch=el.get("dest-branch") or self.default.dest_branch,
+            upstream=el.get("upstream") or self.default.upstream,
+            groups=groups,
+            sync_c=elements.bool_attr(loader, el, loc, "sync-c", self.default.sync_c),
+            sync_s=elements.bool_attr(loader, el, loc, "sync-s", self.default.sync_s),
+            sync_tags=elements.bool_attr(loader, el, loc, "sync-tags", self.default.sync_tags),
+            clone_depth=elements.positive_attr(loader, el, loc, "clone-depth"),
+            copyfiles=copyfiles,
+            linkfiles=linkfiles,
+            annotations=annotations,
+            parent=parent.project.name if parent else None,
+            loc=loc,
+            **ext,
+        )
+        building = _Building(project=project)
+        yield building
+        for child in children:
+            yield from self.project(node, child, building)
+
+    def add(self, building: _Building) -> None:
+        path = building.project.path
+        first = self.by_path.get(path)
+        if first is not None:
+            self.loader.problem(
+                building.project.loc,
+                f"project {building.project.name}: duplicate path '{path}' "
+                f"(already used by project {first.project.name} at {first.project.loc})",
+            )
+            return
+        self.by_path[path] = building
+
+    def named(self, name: str) -> list[_Building]:
+        return [b for b in self.by_path.values() if b.project.name == name]
+
+    def extend(self, node: Node) -> None:
+        loader, el, loc = self.loader, node.el, node.loc
+        name = el.get("name")
+        if not name:
+            loader.problem(loc, "<extend-project> needs a name attribute")
+            return
+        targets = self.named(name)
+        if not targets:
+            loader.problem(loc, f"<extend-project name=\"{name}\">: no project '{name}' is defined before it")
+            return
+        path = el.get("path") or None
+        dest_path = el.get("dest-path") or None
+        if dest_path:
+            dest_path = dest_path.rstrip("/") or dest_path
+            if why := check_project_path(dest_path):
+                loader.problem(loc, f'<extend-project dest-path="{dest_path}">: {why}')
+                return
+            if not path and len(targets) > 1:
+                loader.problem(loc, f"<extend-project name=\"{name}\">: dest-path needs path= when the name "
+                               "is used by several projects")
+                return
+        groups = set(split_groups(el.get("groups"))) | set(node.groups)
+        revision = el.get("revision") or None
+        if revision and (why := check_revision(revision)):
+            loader.problem(loc, f"<extend-project name=\"{name}\">: {why}")
+            return
+        remote_name = el.get("remote") or None
+        remote = self.remote_for(remote_name, loc, f"<extend-project name=\"{name}\">") if remote_name else None
+        if remote_name and remote is None:
+            return
+        base_rev = el.get("base-rev") or None
+        extra_copy, extra_link, extra_notes = elements.file_children(loader, node, el, name)
+        ext = extensions.project_extensions(
+            el, node.file, loader.problems, name, only_given=True, base=node.base
+        )
+        matched = False
+        for b in targets:
+            p = b.project
+            if path and p.path != path:
+                continue
+            matched = True
+            if revision and base_rev and p.revision != base_rev:
+                loader.problem(
+                    loc,
+                    f"<extend-project name=\"{name}\">: base-rev '{base_rev}' does not match the "
+                    f"project's revision '{p.revision}'",
+                )
+                continue
+            changes: dict[str, object] = {}
+            if groups:
+                changes["groups"] = tuple(sorted(set(p.groups) | groups))
+            if revision:
+                changes["revision"] = revision
+            if remote is not None:
+                changes["remote"] = remote.name
+                changes["fetch_url"] = project_url(self.fetch_bases[remote.name], p.name)
+            if el.get("dest-branch"):
+                changes["dest_branch"] = el.get("dest-branch")
+            if el.get("upstream"):
+                changes["upstream"] = el.get("upstream")
+            if extra_copy:
+                changes["copyfiles"] = p.copyfiles + extra_copy
+            if extra_link:
+                changes["linkfiles"] = p.linkfiles + extra_link
+            if extra_notes:
+                changes["annotations"] = p.annotations + extra_notes
+            changes.update(ext)
+            new = dataclasses.replace(p, **changes)  # type: ignore[arg-type]
+            if dest_path and dest_path != p.path:
+                taken = self.by_path.get(dest_path)
+                if taken is not None:
+                    loader.problem(
+                        loc,
+                        f"<extend-project name=\"{name}\"> dest-path '{dest_path}' is already the path of "
+                        f"project {taken.project.name} ({taken.project.loc})",
+                    )
+                    continue
+                del self.by_path[p.path]
+                new = dataclasses.replace(new, path=dest_path)
+                self.by_path[dest_path] = _Building(project=new)
+            else:
+                b.project = new
+        if path and not matched:
+            loader.problem(loc, f"<extend-project name=\"{name}\" path=\"{path}\">: no such project at that path")
+
+    def remove(self, node: Node) -> None:
+        loader, el, loc = self.loader, node.el, node.loc
+        name = el.get("name") or None
+        path = el.get("path") or None
+        if not name and not path:
+            loader.problem(loc, "<remove-project> needs name and/or path")
+            return
+        optional = elements.bool_attr(loader, el, loc, "optional", False)
+        base_rev = el.get("base-rev") or None
+        victims = [
+            b
+            for b in self.by_path.values()
+            if (name is None or b.project.name == name) and (path is None or b.project.path == path)
+        ]
+        if not victims:
+            if not optional:
+                what = " ".join(f'{k}="{v}"' for k, v in (("name", name), ("path", path)) if v)
+                loader.problem(loc, f"<remove-project {what}>: no such project is defined before it "
+                               "(add optional=\"true\" to allow this)")
+            return
+        for b in victims:
+            if base_rev and b.project.revision != base_rev:
+                loader.problem(
+                    loc,
+                    f"<remove-project> of {b.project.name}: base-rev '{base_rev}' does not match the "
+                    f"project's revision '{b.project.revision}'",
+                )
+                continue
+            del self.by_path[b.project.path]
+
+
+def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
+    remotes: dict[str, Remote] = {}
+    for node in nodes:
+        if node.el.tag != "remote":
+            continue
+        remote = elements.remote(loader, node)
+        if remote is None:
+            continue
+        first = remotes.get(remote.name)
+        if first is None:
+            remotes[remote.name] = remote
+        elif first != remote:
+            loader.problem(
+                node.loc,
+                f"remote '{remote.name}' is already defined differently at {first.loc}",
+            )
+    fetch_bases: dict[str, str] = {}
+    for r in remotes.values():
+        base = join_fetch(r.fetch, loader.manifest_url, loader.manifest_dir)
+        if why := check_url(base):
+            loader.problem(r.loc, f'<remote name="{r.name}">: {why}')
+        fetch_bases[r.name] = base
+
+    default: Default | None = None
+    for node in nodes:
+        if node.el.tag != "default":
+            continue
+        new = elements.default(loader, node)
+        empty = not node.el.attrib and len(node.el) == 0
+        if default is None:
+            default = new
+        elif not empty and new != default:
+            loader.problem(node.loc, f"a second, different <default> (the first is at {default.loc})")
+    default = default or Default()
+    if default.remote and default.remote not in remotes:
+        loader.problem(default.loc, f"<default>: unknown remote '{default.remote}'")
+
+    singles: dict[str, tuple[Location, str]] = {}
+    policy = LibraryPolicy.LOCKSTEP
+    notice = manifest_server = contactinfo = None
+    superproject: Superproject | None = None
+    repo_hooks: RepoHooks | None = None
+    submanifests: list[Submanifest] = []
+    origins: list[OriginReplacement] = []
+    doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
+
+    def single(node: Node) -> bool:
+        if node.el.tag in singles:
+            loader.problem(node.loc, f"duplicate <{node.el.tag}> (the first is at {singles[node.el.tag][0]})")
+            return False
+        singles[node.el.tag] = (node.loc, "")
+        return True
+
+    for node in nodes:
+        el, tag = node.el, node.el.tag
+        if tag == "project":
+            for b in doc.project(node, el, None):
+                doc.add(b)
+        elif tag == "extend-project":
+            doc.extend(node)
+        elif tag == "remove-project":
+            doc.remove(node)
+        elif tag == "notice":
+            if single(node):
+                notice = elements.notice_text(el.text or "")
+        elif tag == "manifest-server":
+            if single(node):
+                manifest_server = el.get("url")
+                if not manifest_server:
+                    loader.problem(node.loc, "<manifest-server> needs a url attribute")
+        elif tag == "contactinfo":
+            contactinfo = el.get("bugurl")
+            if not contactinfo:
+                loader.problem(node.loc, "<contactinfo> needs a bugurl attribute")
+        elif tag == "superproject":
+            if single(node):
+                superproject = elements.superproject(loader, node, default, remotes)
+        elif tag == "repo-hooks":
+            if single(node):
+                in_project, enabled = node.el.get("in-project"), node.el.get("enabled-list")
+                if not in_project or enabled is None:
+                    loader.problem(node.loc, "<repo-hooks> needs in-project and enabled-list attributes")
+                else:
+                    repo_hooks = RepoHooks(in_project=in_project, enabled_list=split_groups(enabled), loc=node.loc)
+        elif tag == "submanifest":
+            sub = elements.submanifest(loader, node)
+            if sub is not None:
+                submanifests.append(sub)
+        elif tag == extensions.TOP_ELEMENT and single(node):
+            policy = extensions.top_level(el, node.file, loader.problems)
+        elif tag == extensions.ORIGIN_ELEMENT:
+            origin = extensions.origin(el, node.file, loader.problems, base=node.base)
+            if origin is not None:
+                origins.append(origin)
+
+    projects = tuple(b.project for b in doc.by_path.values())
+    extensions.check_references(projects, loader.problems)
+    if repo_hooks is not None and not any(p.name == repo_hooks.in_project for p in projects):
+        loader.problem(repo_hooks.loc, f"<repo-hooks>: no project '{repo_hooks.in_project}'")
+    return Manifest(
+        remotes=tuple(remotes.values()),
+        default=default,
+        projects=projects,
+        notice=notice,
+        contactinfo=contactinfo,
+        manifest_server=manifest_server,
+        superproject=superproject,
+        repo_hooks=repo_hooks,
+        submanifests=tuple(submanifests),
+        library_policy=policy,
+        origins=extensions.unique_origins(origins, loader.problems),
+        source=source,
+    )
