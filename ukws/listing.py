@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ukws.manifest.groups import matches_groups, parse_selectors
@@ -23,26 +23,28 @@ class ProjectRow:
     """Whether its checkout is at the manifest's (or the lock's) revision (None outside a workspace)."""
 
 
-def list_projects(manifest: Manifest, groups: str | None = None) -> tuple[ProjectRow, ...]:
-    """The projects the group selection picks, in manifest order."""
+def list_projects(
+    manifest: Manifest, groups: str | None = None, state: Mapping[str, tuple[bool, bool]] | None = None
+) -> tuple[ProjectRow, ...]:
+    """The projects the group selection picks, in manifest order. With ``state`` (path -> (synced,
+    at_pin); a project missing from it is neither), the rows of a workspace."""
     selectors = parse_selectors(groups)
-    return tuple(
-        ProjectRow(
-            name=p.name,
-            path=p.path,
-            url=p.fetch_url,
-            revision=p.revision,
-            groups=p.groups,
-            role=p.role.value if p.role else None,
+    outside = (None, None)
+    rows: list[ProjectRow] = []
+    for p in manifest.projects:
+        if not matches_groups(p, selectors):
+            continue
+        synced, at_pin = outside if state is None else state.get(p.path, (False, False))
+        rows.append(
+            ProjectRow(
+                name=p.name,
+                path=p.path,
+                url=p.fetch_url,
+                revision=p.revision,
+                groups=p.groups,
+                role=p.role.value if p.role else None,
+                synced=synced,
+                at_pin=at_pin,
+            )
         )
-        for p in manifest.projects
-        if matches_groups(p, selectors)
-    )
-
-
-def with_state(rows: tuple[ProjectRow, ...], state: dict[str, tuple[bool, bool]]) -> tuple[ProjectRow, ...]:
-    """Rows with ``synced`` and ``at_pin`` filled from ``state`` (path -> (synced, at_pin))."""
-    return tuple(
-        dataclasses.replace(r, synced=state.get(r.path, (False, False))[0], at_pin=state.get(r.path, (False, False))[1])
-        for r in rows
-    )
+    return tuple(rows)

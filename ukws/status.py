@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ukws import git
 from ukws.errors import UkwsError
-from ukws.manifest.model import Manifest, Project
-from ukws.sync.model import remote_name
+
+if TYPE_CHECKING:
+    from ukws import git
+    from ukws.manifest.model import Manifest, Project
+
+# git (and pygit2 with it) is imported when a project turns out to be cloned: listing a workspace
+# with nothing synced yet needs none of it.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +54,9 @@ class ProjectDiff:
 
 
 def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
+    from ukws import git
+    from ukws.sync.model import remote_name
+
     remote = remote_name(p)
     if git.is_sha(revision):
         return git.commit_of(repo, revision)
@@ -71,6 +80,10 @@ def _one(root: Path, p: Project, pins: Mapping[str, str]) -> ProjectStatus:
     revision = pins.get(p.path) or p.revision
     base = ProjectStatus(name=p.name, path=p.path, revision=revision, pin_sha=None, head_sha=None, branch=None)
     dest = root / p.path
+    if not dest.is_dir():
+        return base
+    from ukws import git
+
     if git.git_dir(dest) is None:
         return base
     try:
@@ -114,6 +127,8 @@ def project_status(
 
 def project_diff(*, root: Path, manifest: Manifest) -> tuple[ProjectDiff, ...]:
     """The uncommitted changes of every cloned project (``git diff HEAD``), in manifest order."""
+    from ukws import git
+
     out: list[ProjectDiff] = []
     for p in manifest.projects:
         dest = root / p.path
@@ -122,3 +137,31 @@ def project_diff(*, root: Path, manifest: Manifest) -> tuple[ProjectDiff, ...]:
             patch = git.diff_patch(git.open_repo(dest))
         out.append(ProjectDiff(name=p.name, path=p.path, patch=patch))
     return tuple(out)
+
+
+def sync_states(
+    *, root: Path, manifest: Manifest, pins: Mapping[str, str] | None = None
+) -> dict[str, tuple[bool, bool]]:
+    """Project path -> (synced, at its pin) for every project of ``manifest``: what ``ukws list``
+    shows, without the working-tree scan of :func:`project_status`. A project whose folder does not
+    exist costs one ``stat``; a damaged repository counts as synced and not at its pin."""
+    out: dict[str, tuple[bool, bool]] = {}
+    top = str(root)
+    for p in manifest.projects:
+        if not os.path.isdir(os.path.join(top, p.path)):
+            out[p.path] = (False, False)
+            continue
+        from ukws import git
+
+        dest = root / p.path
+        if git.git_dir(dest) is None:
+            out[p.path] = (False, False)
+            continue
+        try:
+            repo = git.open_repo(dest)
+            sha = git.head(repo).sha
+            at_pin = sha is not None and sha == _pin(repo, p, (pins or {}).get(p.path) or p.revision)
+        except (UkwsError, OSError, ValueError, KeyError):
+            at_pin = False
+        out[p.path] = (True, at_pin)
+    return out

@@ -108,7 +108,7 @@ def info_cmd(as_json: JsonOpt = False) -> None:
 
 
 def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
-    from ukws.listing import list_projects, with_state
+    from ukws.listing import list_projects
 
     if manifest is not None:
         return list_projects(load_manifest(manifest), groups)
@@ -116,12 +116,7 @@ def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ..
 
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
-    rows = list_projects(m, "all")
-    state = {
-        s.path: (s.synced, s.at_pin)
-        for s in status.project_status(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
-    }
-    return with_state(rows, state)
+    return list_projects(m, "all", status.sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws)))
 
 
 def list_cmd(
