@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -71,6 +72,8 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             git.set_timeouts(options.timeout)
         ctx = Context(root=root, sync_dir=sync_dir, options=options, journals=syncstate.journal_keys(sync_dir))
         outcomes = _run_all(ctx, projects, manifest)
+        for bare in (False, True):
+            shutil.rmtree(_model(sync_dir, bare=bare), ignore_errors=True)
         files = state.files
         if options.checkout and not options.mirror:
             placed: dict[str, syncstate.Placed] = {}
@@ -435,7 +438,7 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
     if not options.fetch:
         raise GitError("not cloned yet; sync without --local-only to clone it")
     tmp = syncstate.scratch_dir(ctx.sync_dir, "tmp", p.path)
-    repo = git.init(tmp, bare=options.mirror)
+    repo = git.init(tmp, bare=options.mirror, model=_model(ctx.sync_dir, bare=options.mirror))
     if options.reference is not None:
         borrowed = _reference_repo(options.reference, p)
         if borrowed is not None:
@@ -462,6 +465,12 @@ def _clone(ctx: Context, p: Project, rev: str, dest: Path, fetch: _Fetcher) -> P
         dest.rmdir()
     tmp.rename(dest)
     return outcome_of(p, Action.CLONED, sha=sha)
+
+
+def _model(sync_dir: Path, *, bare: bool) -> Path:
+    """The empty repository whose skeleton new clones copy (see :func:`ukws.git.init`): in scratch
+    space, made by the first clone of a run and removed at its end."""
+    return sync_dir / "tmp" / ("model.git" if bare else "model")
 
 
 def _refspecs_for(rev: str, p: Project, *, mirror: bool) -> list[str]:
