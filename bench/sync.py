@@ -4,8 +4,8 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
 (``--large-commits`` commits of ``--large-files`` files). For each transport the script times
 
 - **cold**: ``ukws sync -j J`` into an empty workspace, next to ``git clone`` of every repository
-  in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west too
-  when it is installed;
+  in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west and
+  Google repo too when they are installed (a line says so when not);
 - **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), ``ukws sync -l``
   (no network), and ``ukws sync`` with every project pinned by a lock to the commit it has (no
   network needed);
@@ -14,8 +14,12 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
 - **peak memory** of the ukws process (max RSS).
 
 and prints each figure with its ratio to the baseline and the target
-(cold <= 1.2x parallel git clone; no-op <= 0.5 s per 100 projects, <= 0.2 s without network;
-incremental <= 0.6 s; peak memory <= 100 MB).
+(cold <= 1.2x the parallel ``git clone --local`` floor over file://; no-op <= 0.5 s per 100
+projects, <= 0.2 s without network; incremental <= 0.6 s; peak memory <= 100 MB).
+
+Every figure is the median of ``--repeat`` (at least 3) rounds, interleaved: each round runs ukws
+and its baselines one after the other, so that a change in the machine's load hits them alike.
+The load average is printed beside each figure.
 
 Each ukws figure is given twice: the whole command (process start, imports and CLI included) and
 the sync itself measured in-process (what the CLI's ``sync`` command does after its imports:
@@ -32,11 +36,12 @@ import argparse
 import contextlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,8 +196,14 @@ def measure(ws: Path, args: Sequence[str]) -> None:
     print(f"{seconds:.4f}")
 
 
-def best_of(repeat: int, fn: Callable[[], float]) -> float:
-    return min(fn() for _ in range(max(1, repeat)))
+def median_run(runs: Sequence[Run]) -> Run:
+    """The run of median wall time (its memory figure comes with it)."""
+    ordered = sorted(runs, key=lambda r: r.seconds)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 @contextlib.contextmanager
@@ -214,6 +225,7 @@ class Figures:
     git_clone: float
     git_local: float | None
     west: float | None
+    repo: float | None
     noop: Run
     noop_local: Run
     noop_pinned: Run
@@ -223,6 +235,8 @@ class Figures:
     """``git fetch`` in every clone, nothing new: the plain-git no-op."""
     inproc: dict[str, float]
     """In-process seconds of cold, noop, noop_local, noop_pinned, incremental."""
+    loads: dict[str, str]
+    """The load average when each figure was taken (its last round)."""
 
 
 def bench_transport(
@@ -232,57 +246,67 @@ def bench_transport(
     ws.mkdir()
     write_manifest(work / f"{transport}.xml", base_url, names, jobs)
     run(ukws("init", "-m", str(work / f"{transport}.xml"), str(ws)), work)
+    loads: dict[str, str] = {}
 
-    # cold
+    def empty_workspace() -> None:
+        shutil.rmtree(ws / "p", ignore_errors=True)
+        shutil.rmtree(ws / ".ukws" / "state", ignore_errors=True)
+
+    # cold: each round runs ukws (whole command, then in-process) and every baseline once
     colds: list[Run] = []
-    for i in range(repeat):
-        if i:
-            for n in names:
-                shutil.rmtree(ws / "p" / n)
-            shutil.rmtree(ws / ".ukws" / "state", ignore_errors=True)
-        colds.append(run(ukws("sync", "-j", str(jobs)), ws))
-    cold = min(colds, key=lambda r: r.seconds)
-    inproc: dict[str, float] = {}
-    for n in names:
-        shutil.rmtree(ws / "p" / n)
-    shutil.rmtree(ws / ".ukws" / "state", ignore_errors=True)
-    inproc["cold"] = in_process(ws, "-j", str(jobs))
-
+    cold_in: list[float] = []
     clones: list[float] = []
+    locals_: list[float] = []
+    wests: list[float] = []
+    repos: list[float] = []
+    use_west = shutil.which("west") is not None and transport == "file"
+    use_repo = shutil.which("repo") is not None
     for i in range(repeat):
+        empty_workspace()
+        colds.append(run(ukws("sync", "-j", str(jobs)), ws))
+        empty_workspace()
+        cold_in.append(in_process(ws, "-j", str(jobs)))
         dest = work / f"git-{transport}-{i}"
         dest.mkdir()
         clones.append(parallel([["git", "clone", "-q", f"{base_url.rstrip('/')}/{n}", n] for n in names], dest, jobs))
         if i < repeat - 1:
             shutil.rmtree(dest)
-    git_clone = min(clones)
+        if transport == "file":
+            local = work / "git-local"
+            shutil.rmtree(local, ignore_errors=True)
+            local.mkdir()
+            commands = [["git", "clone", "-q", "--local", str(corpus / n), n] for n in names]
+            locals_.append(parallel(commands, local, jobs))
+        if use_west:
+            wests.append(bench_west(work / f"west-{i}", base_url, names, jobs))
+        if use_repo:
+            repos.append(bench_repo(work / f"repo-{transport}-{i}", base_url, names, jobs))
+        loads["cold"] = load()
+    inproc: dict[str, float] = {"cold": statistics.median(cold_in)}
     git_dir = work / f"git-{transport}-{repeat - 1}"
 
-    git_local: float | None = None
-    if transport == "file":
-        dest = work / "git-local"
-        dest.mkdir()
-        git_local = parallel([["git", "clone", "-q", "--local", str(corpus / n), n] for n in names], dest, jobs)
-
-    west_time: float | None = None
-    if shutil.which("west") and transport == "file":
-        west_time = bench_west(work, base_url, names, jobs)
-
-    # no-op
-    noop = min((run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)), key=lambda r: r.seconds)
-    inproc["noop"] = best_of(repeat, lambda: in_process(ws, "-j", str(jobs)))
-    noop_local = min((run(ukws("sync", "-l"), ws) for _ in range(repeat)), key=lambda r: r.seconds)
-    inproc["noop_local"] = best_of(repeat, lambda: in_process(ws, "-l"))
-    git_fetch = min(
-        parallel([["git", "-C", n, "fetch", "-q"] for n in names], git_dir, jobs) for _ in range(max(1, repeat))
-    )
+    # no-op: nothing changed; ukws and git fetch alternate
+    noops: list[Run] = []
+    noop_in: list[float] = []
+    noop_locals: list[Run] = []
+    noop_local_in: list[float] = []
+    fetches: list[float] = []
+    for _ in range(repeat):
+        noops.append(run(ukws("sync", "-j", str(jobs)), ws))
+        noop_in.append(in_process(ws, "-j", str(jobs)))
+        noop_locals.append(run(ukws("sync", "-l"), ws))
+        noop_local_in.append(in_process(ws, "-l"))
+        fetches.append(parallel([["git", "-C", n, "fetch", "-q"] for n in names], git_dir, jobs))
+    loads["noop"] = loads["noop_local"] = load()
+    inproc["noop"], inproc["noop_local"] = statistics.median(noop_in), statistics.median(noop_local_in)
     # Every project pinned to a commit it already has (a lock): no network needed, none used.
     write_lock(ws, names)
-    noop_pinned = min((run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)), key=lambda r: r.seconds)
-    inproc["noop_pinned"] = best_of(repeat, lambda: in_process(ws, "-j", str(jobs)))
+    pinned = [run(ukws("sync", "-j", str(jobs)), ws) for _ in range(repeat)]
+    inproc["noop_pinned"] = statistics.median(in_process(ws, "-j", str(jobs)) for _ in range(repeat))
+    loads["noop_pinned"] = load()
     (ws / ".ukws" / "lock.xml").unlink()
 
-    # incremental: 5 repositories move
+    # incremental: 5 repositories move (once: a second round would find them moved already)
     moved = [n for n in names if n != "large"][:: max(1, (len(names) - 1) // 5)][:5]
     for n in moved:
         _more_commits(corpus / n, 3)
@@ -291,19 +315,22 @@ def bench_transport(
     for n in moved:  # once more, in-process
         _more_commits(corpus / n, 3)
     inproc["incremental"] = in_process(ws, "-j", str(jobs))
+    loads["incremental"] = load()
     return Figures(
         transport=transport,
-        cold=cold,
-        git_clone=git_clone,
-        git_local=git_local,
-        west=west_time,
-        noop=noop,
-        noop_local=noop_local,
-        noop_pinned=noop_pinned,
+        cold=median_run(colds),
+        git_clone=statistics.median(clones),
+        git_local=statistics.median(locals_) if locals_ else None,
+        west=statistics.median(wests) if wests else None,
+        repo=statistics.median(repos) if repos else None,
+        noop=median_run(noops),
+        noop_local=median_run(noop_locals),
+        noop_pinned=median_run(pinned),
         incremental=incremental,
         git_pull=git_pull,
-        git_fetch=git_fetch,
+        git_fetch=statistics.median(fetches),
         inproc=inproc,
+        loads=loads,
     )
 
 
@@ -337,6 +364,30 @@ def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> fl
     return time.perf_counter() - start
 
 
+def bench_repo(work: Path, base_url: str, names: Sequence[str], jobs: int) -> float:
+    """Google repo: the same manifest in a manifest repository, ``repo init``, then a timed
+    ``repo sync -jJ`` (repo fetches its own code from ``$REPO_URL`` during init, as usual)."""
+    source = work / "manifest"
+    source.mkdir(parents=True)
+    write_manifest(source / "default.xml", base_url, names, jobs)
+    for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "default.xml"], ["git", "commit", "-qm", "bench"]):
+        subprocess.run(argv, cwd=source, env={**CLEAN_ENV, **IDENTITY}, check=True)
+    top = work / "top"
+    top.mkdir()
+    run(["repo", "init", "-q", "-u", source.as_uri(), "-b", "main", "--no-repo-verify"], top)
+    start = time.perf_counter()
+    run(["repo", "sync", "-q", f"-j{jobs}"], top)
+    return time.perf_counter() - start
+
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@ukws.invalid",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@ukws.invalid",
+}
+
+
 def report(f: Figures, projects: int) -> list[str]:
     per100 = 100 / projects
     t = f.transport
@@ -351,12 +402,18 @@ def report(f: Figures, projects: int) -> list[str]:
     rows = [
         f"[{t}] cold: ukws {both(f.cold.seconds, 'cold')}; git clone x{projects} (parallel) {f.git_clone:.2f}s"
         f" -> ratio {f.cold.seconds / f.git_clone:.2f} whole, {ip['cold'] / f.git_clone:.2f} in-process"
-        f" (target <= 1.2: {check(f.cold.seconds <= 1.2 * f.git_clone)})",
+        f" [load {f.loads['cold']}]",
     ]
     if f.git_local is not None:
-        rows.append(f"[{t}] floor: git clone --local {f.git_local:.2f}s -> ukws is {f.cold.seconds / f.git_local:.2f}x")
+        rows.append(
+            f"[{t}] floor: git clone --local x{projects} (parallel) {f.git_local:.2f}s -> ukws is"
+            f" {f.cold.seconds / f.git_local:.2f}x whole, {ip['cold'] / f.git_local:.2f}x in-process"
+            f" (target <= 1.2: {check(f.cold.seconds <= 1.2 * f.git_local)}) [load {f.loads['cold']}]"
+        )
     if f.west is not None:
         rows.append(f"[{t}] west update {f.west:.2f}s -> ukws is {f.cold.seconds / f.west:.2f}x")
+    if f.repo is not None:
+        rows.append(f"[{t}] repo sync {f.repo:.2f}s -> ukws is {f.cold.seconds / f.repo:.2f}x")
     for label, run_, key, target, base in (
         ("no-op", f.noop, "noop", 0.5, f.git_fetch),
         ("no-op, no network (-l)", f.noop_local, "noop_local", 0.2, None),
@@ -367,11 +424,13 @@ def report(f: Figures, projects: int) -> list[str]:
         rows.append(
             f"[{t}] {label}: {both(run_.seconds, key)}{versus}; per 100 projects {whole100:.2f}s / {in100:.2f}s"
             f" (target <= {target}: whole {check(whole100 <= target)}, in-process {check(in100 <= target)})"
+            f" [load {f.loads[key]}]"
         )
     rows += [
         f"[{t}] incremental (5 moved): ukws {both(f.incremental.seconds, 'incremental')}; git pull x{projects}"
         f" (parallel) {f.git_pull:.2f}s -> ratio {f.incremental.seconds / f.git_pull:.2f} (target <= 0.6 s:"
-        f" whole {check(f.incremental.seconds <= 0.6)}, in-process {check(ip['incremental'] <= 0.6)})",
+        f" whole {check(f.incremental.seconds <= 0.6)}, in-process {check(ip['incremental'] <= 0.6)})"
+        f" [load {f.loads['incremental']}]",
         f"[{t}] peak memory: cold {f.cold.max_rss_mb:.0f} MB, no-op {f.noop.max_rss_mb:.0f} MB, "
         f"incremental {f.incremental.max_rss_mb:.0f} MB (target <= 100: "
         f"{check(max(f.cold.max_rss_mb, f.noop.max_rss_mb, f.incremental.max_rss_mb) <= 100)})",
@@ -386,13 +445,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repos", type=int, default=100, help="small repositories (default 100)")
     ap.add_argument("--commits", type=int, default=200, help="commits per small repository (default 200)")
-    ap.add_argument("--large-commits", type=int, default=2000, help="commits of the large repository (0: none)")
+    ap.add_argument("--large-commits", type=int, default=20_000, help="commits of the large repository (0: none)")
     ap.add_argument("--large-files", type=int, default=200, help="files of the large repository")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel jobs for ukws and git (default 2)")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per cold/no-op figure; the best is kept")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per figure (>= 3); the median is kept")
     ap.add_argument("--transports", default="file,daemon", help="comma-separated: file, daemon")
     ap.add_argument("--keep", type=Path, help="build everything in this folder and keep it")
     args = ap.parse_args()
+    if args.repeat < 3:
+        ap.error("--repeat: at least 3 rounds (the median of fewer says little on a busy machine)")
     if shutil.which("git") is None:
         raise SystemExit("git is needed for the baselines")
 
@@ -408,8 +469,10 @@ def main() -> None:
         package = Path(__file__).resolve().parent.parent / "ukws"
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True, stdout=subprocess.DEVNULL)
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-        startup = min(run(ukws("--version"), work).seconds for _ in range(3))
-        floor = min(run([sys.executable, "-c", "import pygit2, typer, lxml.etree"], work).seconds for _ in range(3))
+        startup = statistics.median(run(ukws("--version"), work).seconds for _ in range(3))
+        floor = statistics.median(
+            run([sys.executable, "-c", "import pygit2, typer, lxml.etree"], work).seconds for _ in range(3)
+        )
         print(
             f"start-up: ukws --version {startup:.2f}s; floor of a sync (python importing pygit2, typer, lxml)"
             f" {floor:.2f}s, part of every whole-command figure",
@@ -429,7 +492,9 @@ def main() -> None:
             for line in report(figures, len(names)):
                 print(line, flush=True)
         if not shutil.which("west"):
-            print("west: not installed, skipped")
+            print("west: not installed, skipped (pip install west to compare)")
+        if not shutil.which("repo"):
+            print("Google repo: not installed, skipped (put git-repo's repo script on PATH to compare)")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

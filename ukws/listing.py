@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,37 +30,35 @@ class ProjectRow:
 
 
 def list_projects(
-    manifest: Manifest, groups: str | None = None, urls: Callable[[Project], Sequence[str]] | None = None
+    manifest: Manifest,
+    groups: str | None = None,
+    urls: Callable[[Project], Sequence[str]] | None = None,
+    state: Mapping[str, tuple[bool, bool, str]] | None = None,
 ) -> tuple[ProjectRow, ...]:
-    """The projects the group selection picks, in manifest order; ``urls`` gives a project's
-    fetch URLs after URL rewriting (default: the manifest's URL)."""
+    """The projects the group selection picks, in manifest order; ``urls`` gives a project's fetch
+    URLs after URL rewriting (default: the manifest's URL). With ``state`` (path -> (synced, at_pin,
+    state); a project missing from it is not synced), the rows of a workspace."""
     selectors = parse_selectors(groups)
-
-    def url(p: Project) -> str:
-        candidates = tuple(urls(p)) if urls is not None else ()
-        return candidates[0] if candidates else p.fetch_url
-
-    return tuple(
-        ProjectRow(
-            name=p.name,
-            path=p.path,
-            url=url(p),
-            manifest_url=p.fetch_url,
-            revision=p.revision,
-            groups=p.groups,
-            role=p.role.value if p.role else None,
-        )
-        for p in manifest.projects
-        if matches_groups(p, selectors)
-    )
-
-
-def with_state(rows: tuple[ProjectRow, ...], state: Mapping[str, tuple[bool, bool, str]]) -> tuple[ProjectRow, ...]:
-    """Rows with ``synced``, ``at_pin`` and ``state`` filled from ``state`` (path -> (synced,
-    at_pin, state)); a path it lacks is not synced."""
+    outside = (None, None, None)
     missing = (False, False, "not synced")
-    return tuple(
-        dataclasses.replace(r, synced=s[0], at_pin=s[1], state=s[2])
-        for r in rows
-        for s in (state.get(r.path, missing),)
-    )
+    rows: list[ProjectRow] = []
+    for p in manifest.projects:
+        if not matches_groups(p, selectors):
+            continue
+        candidates = tuple(urls(p)) if urls is not None else ()
+        synced, at_pin, where = outside if state is None else state.get(p.path, missing)
+        rows.append(
+            ProjectRow(
+                name=p.name,
+                path=p.path,
+                url=candidates[0] if candidates else p.fetch_url,
+                manifest_url=p.fetch_url,
+                revision=p.revision,
+                groups=p.groups,
+                role=p.role.value if p.role else None,
+                synced=synced,
+                at_pin=at_pin,
+                state=where,
+            )
+        )
+    return tuple(rows)

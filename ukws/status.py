@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ukws import git
 from ukws.errors import UkwsError
-from ukws.manifest.model import Manifest, Project
 from ukws.sync.model import SYNCED_REF, remote_name
-from ukws.sync.nested import inner_paths, untracked_outside
+
+if TYPE_CHECKING:
+    from ukws import git
+    from ukws.manifest.model import Manifest, Project
+
+# git (and pygit2 with it) is imported when a project turns out to be cloned: listing a workspace
+# with nothing synced yet needs none of it.
 
 AT_PIN = "at pin"
 SYNC_PENDING = "sync pending"
@@ -21,7 +27,7 @@ ERROR = "error"
 SHORT_LIMIT = 10
 """Changed and untracked files ``ukws status`` names per project (all of them with ``-v``)."""
 
-Urls = Callable[[Project], Sequence[str]]
+Urls = Callable[["Project"], Sequence[str]]
 """A project's candidate fetch URLs after URL rewriting, first one first."""
 
 
@@ -76,6 +82,8 @@ class ProjectDiff:
 
 
 def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
+    from ukws import git
+
     remote = remote_name(p)
     if git.is_sha(revision):
         return git.commit_of(repo, revision)
@@ -113,6 +121,9 @@ def _one(
         name=p.name, path=p.path, revision=revision, pin_sha=None, head_sha=None, branch=None,
         url=candidates[0] if candidates else p.fetch_url, manifest_url=p.fetch_url,
     )  # fmt: skip
+    from ukws import git
+    from ukws.sync.nested import untracked_outside
+
     dest = root / p.path
     if git.git_dir(dest) is None:
         return base
@@ -155,8 +166,39 @@ def project_status(
     ``pins`` maps project paths to commits (from the lock) and replaces the manifest revision;
     ``urls`` gives a project's fetch URLs after URL rewriting (default: the manifest's).
     """
+    from ukws.sync.nested import inner_paths
+
     inner = inner_paths(manifest.projects)
     return tuple(_one(root, p, pins or {}, urls, inner.get(p.path, ())) for p in manifest.projects)
+
+
+def sync_states(
+    *, root: Path, manifest: Manifest, pins: Mapping[str, str] | None = None
+) -> dict[str, tuple[bool, bool, str]]:
+    """Project path -> (synced, at its pin, state) for every project of ``manifest``: what ``ukws
+    list`` shows, without the working-tree scan of :func:`project_status`. A project whose folder
+    does not exist costs one ``stat``; a repository that cannot be read is synced, in ``error``."""
+    out: dict[str, tuple[bool, bool, str]] = {}
+    top = str(root)
+    for p in manifest.projects:
+        if not os.path.isdir(os.path.join(top, p.path)):
+            out[p.path] = (False, False, NOT_SYNCED)
+            continue
+        from ukws import git
+
+        dest = root / p.path
+        if git.git_dir(dest) is None:
+            out[p.path] = (False, False, NOT_SYNCED)
+            continue
+        try:
+            repo = git.open_repo(dest)
+            sha = git.head(repo).sha
+            pin = _pin(repo, p, (pins or {}).get(p.path) or p.revision)
+            state = checkout_state(head=sha, pin=pin, synced=git.ref_target(repo, SYNCED_REF))
+            out[p.path] = (True, state == AT_PIN, state)
+        except (UkwsError, OSError, ValueError, KeyError):
+            out[p.path] = (True, False, ERROR)
+    return out
 
 
 def bounded(lines: Sequence[str], limit: int | None = SHORT_LIMIT) -> list[str]:
@@ -169,6 +211,8 @@ def bounded(lines: Sequence[str], limit: int | None = SHORT_LIMIT) -> list[str]:
 def project_diff(*, root: Path, manifest: Manifest, untracked: bool = False) -> tuple[ProjectDiff, ...]:
     """The uncommitted changes of every cloned project (``git diff HEAD``), in manifest order; with
     ``untracked``, untracked files too, as new files."""
+    from ukws import git
+
     out: list[ProjectDiff] = []
     for p in manifest.projects:
         dest = root / p.path

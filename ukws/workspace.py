@@ -397,11 +397,14 @@ class WorkspaceInfo:
 
 
 def workspace_info(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> WorkspaceInfo:
-    from ukws import git
     from ukws import manifest as loader
     from ukws.errors import UkwsError
 
-    head = git.manifest_repo_head(ws.manifests_dir) if ws.is_repo else None
+    head: tuple[str, str | None] | None = None
+    if ws.is_repo:  # only a manifest repository needs git (and pygit2)
+        from ukws import git
+
+        head = git.manifest_repo_head(ws.manifests_dir)
     selected = total = 0
     problem: str | None = None
     try:

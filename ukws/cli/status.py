@@ -164,7 +164,7 @@ def info_cmd(as_json: JsonOpt = False) -> None:
 
 
 def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
-    from ukws.listing import list_projects, with_state
+    from ukws.listing import list_projects
     from ukws.sync.rewrite import UrlRewriter
 
     if manifest is not None:
@@ -174,12 +174,8 @@ def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ..
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
     urls = workspace.rewriter(ws, user_rules())
-    rows = list_projects(m, "all", urls)
-    state = {
-        s.path: (s.synced, s.at_pin, s.state)
-        for s in status.project_status(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
-    }
-    return with_state(rows, state)
+    state = status.sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
+    return list_projects(m, "all", urls, state)
 
 
 def list_cmd(

@@ -6,7 +6,10 @@ code read git through these helpers.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,8 +120,40 @@ def git_dir(path: Path) -> Path | None:
     return None
 
 
-def init(path: Path, *, bare: bool = False) -> pygit2.Repository:
-    return pygit2.init_repository(str(path), bare=bare)
+def init(path: Path, *, bare: bool = False, model: Path | None = None) -> pygit2.Repository:
+    """A new, empty repository at ``path``.
+
+    libgit2's init probes the file system (file modes, symbolic links, case) and rewrites the
+    config file four times, and writes a description, a hook sample and ``info/exclude`` that a
+    clone does not need. With ``model`` (a folder next to ``path``, on the same file system: the
+    probes hold for both), that work is done once, into ``model``, and every later init copies
+    its skeleton: ``HEAD``, ``config`` and the empty ``objects/`` and ``refs/`` folders. Whoever
+    passes ``model`` removes it with its scratch space.
+    """
+    if model is None:
+        return pygit2.init_repository(str(path), bare=bare)
+    source = model if bare else model / ".git"
+    if not (source / "config").is_file():
+        _make_model(model, bare)
+    gitdir = path if bare else path / ".git"
+    for sub in ("objects/info", "objects/pack", "refs/heads", "refs/tags"):
+        os.makedirs(gitdir / sub)
+    shutil.copyfile(source / "HEAD", gitdir / "HEAD")
+    shutil.copyfile(source / "config", gitdir / "config")
+    return pygit2.Repository(str(path), pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
+
+
+def _make_model(model: Path, bare: bool) -> None:
+    """libgit2's init into ``model``, made beside it and renamed into place (parallel callers: one wins)."""
+    model.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{model.name}.", dir=model.parent))
+    pygit2.init_repository(str(building), bare=bare)
+    try:
+        building.rename(model)
+    except OSError:  # another thread made it first
+        shutil.rmtree(building, ignore_errors=True)
+        if not model.is_dir():
+            raise
 
 
 def commit_of(repo: pygit2.Repository, spec: str) -> str | None:

@@ -78,6 +78,8 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             nested={} if options.mirror else nested.inner_paths(manifest.projects),
         )
         outcomes = _run_all(ctx, projects, manifest)
+        for bare in (False, True):
+            shutil.rmtree(_model(sync_dir, bare=bare), ignore_errors=True)
         files = state.files
         if options.checkout and not options.mirror:
             placed: dict[str, syncstate.Placed] = {}
@@ -498,7 +500,7 @@ def _build_clone(
     """Make the clone in ``tmp``: a repository with the revision fetched, and checked out when
     ``checkout``. Returns the commit."""
     options = ctx.options
-    repo = git.init(tmp, bare=options.mirror)
+    repo = git.init(tmp, bare=options.mirror, model=_model(ctx.sync_dir, bare=options.mirror))
     nested.ignore_inner(repo, inner)
     if options.reference is not None:
         borrowed = _reference_repo(options.reference, p)
@@ -521,6 +523,12 @@ def _build_clone(
         git.checkout(repo, sha)
         git.set_ref(repo, SYNCED_REF, sha)
     return sha
+
+
+def _model(sync_dir: Path, *, bare: bool) -> Path:
+    """The empty repository whose skeleton new clones copy (see :func:`ukws.git.init`): in scratch
+    space, made by the first clone of a run and removed at its end."""
+    return sync_dir / "tmp" / ("model.git" if bare else "model")
 
 
 def _refspecs_for(rev: str, p: Project, *, mirror: bool) -> list[str]:

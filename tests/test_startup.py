@@ -1,0 +1,115 @@
+"""Each command imports only what it uses: the heavy modules it must not load, checked per command.
+
+Start-up time itself is measured in bench/startup.py; this test pins down the cause of a slow start
+(a module imported by a command that has no use for it), which does not depend on the machine.
+Each command runs as users run it, in a fresh interpreter through the console-script entry point,
+which then prints the modules it has loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.gitutil import file_url
+from tests.wsutil import serve_workspace
+from ukws.cli import app
+
+HEAVY = frozenset({"typer", "rich", "lxml", "pygit2", "packaging", "resolvelib", "yaml", "markdown_it"})
+"""Third-party packages that cost start-up time; a command loads those it needs and no others."""
+
+_RUN = """
+import json, sys
+sys.argv = ["ukws", *sys.argv[1:]]
+from ukws.entry import main
+code = 0
+try:
+    main()
+except SystemExit as e:
+    code = e.code if isinstance(e.code, int) else 1
+with open(OUT, "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+
+CLI = HEAVY - {"typer"}
+"""Every command needs the CLI framework; ``--help`` needs rich too (typer's help formatting)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    args: tuple[str, ...]
+    where: str
+    """``outside`` any workspace, in a ``shipped``-manifest workspace with nothing cloned, or in a
+    ``synced`` workspace (two projects cloned from a served manifest repository)."""
+    forbidden: frozenset[str]
+    needed: frozenset[str] = frozenset()
+    """Modules the command must load: proof that the check sees what a command imports."""
+
+
+CASES = [
+    Case(args=("--version",), where="outside", forbidden=HEAVY),
+    Case(args=("--help",), where="outside", forbidden=HEAVY - {"typer", "rich", "markdown_it"}),
+    Case(args=("sync", "--help"), where="outside", forbidden=HEAVY - {"typer", "rich", "markdown_it"}),
+    Case(
+        args=("list", "-m", "xenstore"),
+        where="outside",
+        forbidden=CLI - {"lxml", "packaging"},
+        needed=frozenset({"typer", "lxml", "ukws.listing"}),
+    ),
+    Case(args=("manifest", "-m", "xenstore"), where="outside", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("manifest", "validate", "m.xml"), where="outside", forbidden=CLI - {"lxml"}),
+    Case(args=("info",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("list",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("manifest",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("list",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("status",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+]
+
+
+def _place(tmp_path: Path, where: str) -> Path:
+    if where == "outside":
+        (tmp_path / "m.xml").write_text(
+            '<manifest><remote name="o" fetch="https://example.org/"/>'
+            '<default remote="o" revision="main"/><project name="a"/></manifest>\n'
+        )
+        return tmp_path
+    runner = CliRunner()
+    if where == "shipped":
+        r = runner.invoke(app, ["-C", str(tmp_path), "init", "-m", "xenstore", "ws"], catch_exceptions=False)
+    else:
+        served = serve_workspace(tmp_path / "srv")
+        r = runner.invoke(app, ["-C", str(tmp_path), "init", "-u", file_url(served.root / "manifest"), "ws"])
+        assert r.exit_code == 0, r.stderr
+        r = runner.invoke(app, ["-C", str(tmp_path / "ws"), "sync"], catch_exceptions=False)
+    assert r.exit_code == 0, r.stderr
+    return tmp_path / "ws"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.where}:{' '.join(c.args)}" for c in CASES])
+def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
+    cwd = _place(tmp_path, case.where)
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "CI": "1"}
+    code = f"OUT = {str(out)!r}\n{_RUN}"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *case.args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["code"] == 0, proc.stderr
+    loaded = set(result["modules"])
+    tops = {m.split(".")[0] for m in loaded}
+    assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
+    assert case.needed <= loaded | tops
+
