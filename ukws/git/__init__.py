@@ -77,6 +77,7 @@ from ukws.git.repo import (
     revision_commit,
     set_ref,
     tree_entries,
+    upstream_ref,
     work_state,
 )
 
@@ -140,5 +141,6 @@ __all__ = [
     "set_timeouts",
     "tree_entries",
     "update_manifest_repo",
+    "upstream_ref",
     "work_state",
 ]
