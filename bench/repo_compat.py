@@ -20,8 +20,9 @@ What it does, all offline, with a scratch ``HOME`` and a scratch global git conf
 2. ``ukws init -u`` (remote URLs rewritten to the served folder), ``sync``, ``resolve``, ``sync``,
    ``snapshot -o snapshot.xml``;
 3. for the snapshot and for ``.ukws/lock.xml``: a manifest repository holding it as
-   ``default.xml``, ``repo init -u`` on it (the remotes' https URLs reach the served folder
-   through ``url.<base>.insteadOf`` in the scratch git config), ``repo sync``; then, for every
+   ``default.xml``; ``repo init -u`` on it (for the snapshot without ``-g``: it must select every
+   project; for the lock with the workspace's groups; the remotes' https URLs reach the served
+   folder through ``url.<base>.insteadOf`` in the scratch git config); ``repo sync``; then, for every
    project, repo's checkout (``HEAD``) against the file's ``revision``, and the projects of
    ``repo manifest -r`` (name, path, remote, revision, upstream, dest-branch, groups,
    clone-depth) against ``ukws manifest -m FILE --json``.
@@ -154,7 +155,8 @@ def projects_of(xml: str) -> dict[str, dict[str, str]]:
     return found
 
 
-def check(label: str, pinned: Path, work: Path, git_repo: Path, env: dict[str, str], ukws: list[str]) -> int:
+def check(label: str, pinned: Path, work: Path, git_repo: Path, env: dict[str, str], ukws: list[str],
+          groups: list[str]) -> int:
     print(f"\n== {label}: {pinned}")
     mrepo = manifest_repo(work / f"{label}-manifest", pinned)
     client = work / f"{label}-client"
@@ -163,7 +165,7 @@ def check(label: str, pinned: Path, work: Path, git_repo: Path, env: dict[str, s
     tag = subprocess.run(["git", "-C", str(git_repo), "describe", "--tags"], capture_output=True, text=True,
                          check=True).stdout.strip()  # fmt: skip
     run([*repo, "init", f"--repo-url=file://{git_repo}", f"--repo-rev={tag}", "--no-repo-verify",
-         "-u", f"file://{mrepo}", "-g", "default,net"], client, env)  # fmt: skip
+         "-u", f"file://{mrepo}", *groups], client, env)  # fmt: skip
     run([*repo, "sync", "-j4", "--no-clone-bundle"], client, env)
     ours = json.loads(run([*ukws, "manifest", "-m", str(pinned), "--json"], work, env, show=False))
     theirs = projects_of(run([*repo, "manifest", "-r"], client, env, show=False))
@@ -226,8 +228,10 @@ def main() -> int:
         )
         for step in (["sync"], ["resolve"], ["sync"], ["snapshot", "-o", str(work / "snapshot.xml")]):
             run([*ukws, *step], ws, env)
-        bad = check("snapshot", work / "snapshot.xml", work, git_repo, env, ukws)
-        bad += check("lock", ws / ".ukws" / "lock.xml", work, git_repo, env, ukws)
+        # the snapshot holds the workspace's selection: repo's default groups must get all of it;
+        # the lock keeps the manifest's groups: repo init takes the workspace's -g
+        bad = check("snapshot", work / "snapshot.xml", work, git_repo, env, ukws, [])
+        bad += check("lock", ws / ".ukws" / "lock.xml", work, git_repo, env, ukws, ["-g", "default,net"])
     finally:
         if not args.work and not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -55,6 +55,10 @@ def upstreams(xml: Path) -> dict[str, str | None]:
     return {el.get("path") or el.get("name") or "": el.get("upstream") for el in etree.parse(str(xml)).iter("project")}
 
 
+def groups_of(xml: Path) -> dict[str | None, str | None]:
+    return {el.get("path"): el.get("groups") for el in etree.parse(str(xml)).iter("project")}
+
+
 def test_lock_writes_a_bare_tag_name_as_refs_tags_and_keeps_a_bare_branch(tmp_path: Path, served: Path) -> None:
     ws = workspace(
         tmp_path,
@@ -114,3 +118,32 @@ def test_snapshot_does_not_count_a_nested_project_in_an_untracked_folder_as_chan
     r = ukws(ws, "snapshot", "-o", str(tmp_path / "snap.xml"))
     assert r.exit_code == 1
     assert "core (unikraft): 1 changed or untracked file(s) (vendor/stray.txt)" in r.stderr
+
+
+def test_snapshot_drops_notdefault_so_that_init_without_groups_gets_every_project(
+    tmp_path: Path, served: Path
+) -> None:
+    manifest = tmp_path / "uk.xml"
+    manifest.write_text(
+        f'<manifest>\n  <remote name="origin" fetch="{file_url(served)}/"/>\n'
+        '  <default remote="origin" revision="main"/>\n'
+        '  <project name="core" path="unikraft" groups="kernel"/>\n'
+        '  <project name="lib" path="libs/lib" groups="notdefault,net"/>\n'
+        '  <project name="lib" path="libs/off" revision="dev" groups="notdefault"/>\n</manifest>\n'
+    )
+    r = ukws(tmp_path, "init", "-m", str(manifest), "-g", "default,net", "ws")
+    assert r.exit_code == 0, r.stderr
+    for step in (["sync"], ["resolve"], ["snapshot", "-o", str(tmp_path / "snap.xml")]):
+        r = ukws(tmp_path / "ws", *step)
+        assert r.exit_code == 0, r.stderr
+    groups = groups_of(tmp_path / "snap.xml")
+    # repo (and ukws) without -g select the projects not in notdefault: the selected ones, all of them
+    assert groups == {"unikraft": "kernel", "libs/lib": "net"}
+    # the lock is the workspace's: it keeps the manifest's groups, for repo init -g with the same groups
+    assert groups_of(tmp_path / "ws" / ".ukws" / "lock.xml") == {"unikraft": "kernel", "libs/lib": "notdefault,net"}
+    r = ukws(tmp_path, "init", "-m", str(tmp_path / "snap.xml"), "again")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(tmp_path / "again", "sync")
+    assert r.exit_code == 0, r.stderr
+    r = ukws(tmp_path / "again", "verify")
+    assert r.exit_code == 0, r.stdout + r.stderr

@@ -273,11 +273,16 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         dataclasses.replace(r, fetch=join_fetch(r.fetch, ws.config.manifest.repo_url, ws.manifest_path.parent))
         for r in manifest.remotes
     )  # absolute: the snapshot is read far from the manifest repository
+    # Every project here is one the workspace selected: none is left out by default groups, so that
+    # `ukws init -m` and `repo init` on the snapshot, without -g, get them all.
+    pinned_manifest = pinned(manifest, dataclasses.replace(lock, projects=tuple(pins[p.path] for p in lock.projects)))
+    selected = tuple(
+        dataclasses.replace(p, groups=tuple(g for g in p.groups if g != "notdefault"))
+        for p in pinned_manifest.projects
+    )
     snap = Snapshot(
         manifest=dataclasses.replace(
-            pinned(manifest, dataclasses.replace(lock, projects=tuple(pins[p.path] for p in lock.projects))),
-            remotes=remotes,
-            source=str(ws.manifest_path),
+            pinned_manifest, projects=selected, remotes=remotes, source=str(ws.manifest_path)
         ),
         builds=tuple(b for b in lock.builds if b.app in {p.name for p in manifest.projects}),
         files=tuple(files),
