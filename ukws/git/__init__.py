@@ -105,6 +105,7 @@ from ukws.git.repo import (
     revision_commit,
     set_ref,
     tree_entries,
+    upstream_ref,
     work_state,
 )
 
@@ -191,6 +192,7 @@ __all__ = [
     "tree_changes",
     "tree_entries",
     "update_manifest_repo",
+    "upstream_ref",
     "work_state",
     "worktree_blob",
     "worktree_data",

@@ -410,6 +410,20 @@ def revision_commit(repo: pygit2.Repository, revision: str) -> str | None:
             return found
     return None
 
+
+def upstream_ref(repo: pygit2.Repository, revision: str) -> str:
+    """``revision`` written so that repo reads it as ukws did, for a pinned project's ``upstream``.
+
+    repo takes a bare ``upstream`` for a branch (``refs/heads/NAME``) and fails to fetch a name that
+    only a tag has, where ukws reads a bare name as a branch first, then a tag. So a bare name that
+    names no branch in ``repo`` but a tag becomes ``refs/tags/NAME``; anything else is kept."""
+    if is_sha(revision) or revision.startswith("refs/"):
+        return revision
+    if branch_commit(repo, revision) is None and commit_of(repo, f"refs/tags/{revision}") is not None:
+        return f"refs/tags/{revision}"
+    return revision
+
+
 def one_line(e: BaseException) -> str:
     text = " ".join(str(e).split())
     return text or type(e).__name__

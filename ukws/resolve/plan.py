@@ -40,7 +40,10 @@ class Pin:
     path: str
     commit: str
     upstream: str
-    """The revision the manifest gives (kept as the lock's ``upstream``)."""
+    """The revision the manifest gives."""
+    upstream_ref: str | None = None
+    """``upstream`` as the lock writes it, read by repo as ukws read it (a bare tag name is
+    ``refs/tags/NAME`` there: repo takes a bare name for a branch); None: ``upstream`` as is."""
     role: Role | None = None
     version: str | None = None
     channel: str | None = None
@@ -95,7 +98,7 @@ class WorkspaceResolution:
                     name=p.name,
                     path=p.path,
                     revision=p.commit,
-                    upstream=p.upstream if p.upstream != p.commit else None,
+                    upstream=(p.upstream_ref or p.upstream) if p.upstream != p.commit else None,
                     version=p.version,
                 )
                 for p in self.pins
@@ -320,6 +323,8 @@ def resolve_workspace(
     for p in manifest.projects:
         cand = result.chosen.get(p.name) if p.role is not None else None
         pin = _pin_of(p, cand) if cand is not None else _plain_pin(root, manifest, p)
+        # The lock's upstream must read in repo as it did here (a bare tag name would be a branch).
+        pin = dataclasses.replace(pin, upstream_ref=git.upstream_ref(git.open_repo(root / p.path), pin.upstream))
         old = previous.get(p.path)
         if old is not None and old != pin.commit and lock is not None:
             pin = dataclasses.replace(pin, previous=old, previous_version=lock.project(p.path).version)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,11 +116,9 @@ def changed_files(
         if any(is_within(rel.rstrip("/"), n) for n in nested):
             continue
         if rel.endswith("/"):  # a folder of untracked files: each must be one the series added
-            inner = sorted(
-                str(f.relative_to(top)).replace("\\", "/") for f in (top / rel).rglob("*") if not f.is_dir()
-            )
+            inner, holds_nested = _untracked_in(top, rel.rstrip("/"), nested)
             changed.extend(f for f in inner if f not in expected)
-            if not inner:
+            if not inner and not holds_nested:
                 changed.append(rel)
             continue
         if rel not in expected:
@@ -130,6 +129,25 @@ def changed_files(
         if now != change.after:
             changed.append(rel)
     return sorted(set(changed))
+
+
+def _untracked_in(top: Path, folder: str, nested: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The files below untracked ``folder`` (relative to ``top``), less nested projects' trees (not
+    walked), and whether a nested project lies below it."""
+    files: list[str] = []
+    holds_nested = False
+    for here, dirs, names in os.walk(top / folder):
+        rel = Path(here).relative_to(top).as_posix()
+        kept = []
+        for d in sorted(dirs):
+            if f"{rel}/{d}" in nested:
+                holds_nested = True
+            else:
+                kept.append(d)
+        dirs[:] = [d for d in kept if not (Path(here) / d).is_symlink()]
+        names += [d for d in kept if (Path(here) / d).is_symlink()]  # a link to a folder is a file to git
+        files.extend(f"{rel}/{n}" for n in names)
+    return sorted(files), holds_nested
 
 
 def _files_named(manifest: Manifest) -> list[tuple[str, str | None, str]]:
@@ -165,6 +183,9 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
             continue
         repo = git.open_repo(top)
         repos.append((p.path, top))
+        upstream = pins[p.path].upstream
+        if upstream is not None:  # as repo must read it (a bare tag name would be a branch there)
+            pins[p.path] = dataclasses.replace(pins[p.path], upstream=git.upstream_ref(repo, upstream))
         if not git.has_commit(repo, pin):
             hard.append(f"{label}: pinned commit {pin} is not in the repository; run 'ukws sync'")
             continue
@@ -252,8 +273,17 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         dataclasses.replace(r, fetch=join_fetch(r.fetch, ws.config.manifest.repo_url, ws.manifest_path.parent))
         for r in manifest.remotes
     )  # absolute: the snapshot is read far from the manifest repository
+    # Every project here is one the workspace selected: none is left out by default groups, so that
+    # `ukws init -m` and `repo init` on the snapshot, without -g, get them all.
+    pinned_manifest = pinned(manifest, dataclasses.replace(lock, projects=tuple(pins[p.path] for p in lock.projects)))
+    selected = tuple(
+        dataclasses.replace(p, groups=tuple(g for g in p.groups if g != "notdefault"))
+        for p in pinned_manifest.projects
+    )
     snap = Snapshot(
-        manifest=dataclasses.replace(pinned(manifest, lock), remotes=remotes, source=str(ws.manifest_path)),
+        manifest=dataclasses.replace(
+            pinned_manifest, projects=selected, remotes=remotes, source=str(ws.manifest_path)
+        ),
         builds=tuple(b for b in lock.builds if b.app in {p.name for p in manifest.projects}),
         files=tuple(files),
         origins=tuple(dict.fromkeys(origins)),
