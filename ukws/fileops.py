@@ -67,6 +67,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # the new bytes are on disk before the name points at them
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
 from ukws.errors import WorkspaceError
+from ukws.fileops import atomic_write
 from ukws.manifest.model import Manifest
 from ukws.manifest.revision import is_sha
 from ukws.manifest.write import to_element, write
@@ -123,17 +122,7 @@ def write_lock(path: Path, manifest: Manifest, lock: Lock) -> bool:
     data = render(manifest, lock)
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
     return True
 
 
