@@ -45,8 +45,6 @@ BUILD_FILE_NAMES = frozenset(
     }
 )  # fmt: skip
 BUILD_FILE_SUFFIXES = (".mk", ".m4", ".ld", ".lds", ".uk")
-HAND_BUILD = "make"
-"""The build folder of a make run by hand in the application folder: ``build/<app>/make``."""
 
 
 def is_build_file(rel: str) -> bool:
@@ -182,17 +180,6 @@ def _check_deltas(p: Project, patch: Patch, data: bytes, warnings: list[str]) ->
         warnings.append(f"patch {patch.path} changes files that are not build files: {', '.join(others)}")
 
 
-def _layout(manifest: Manifest, p: Project, app_dir: str, libraries: tuple[str, ...]) -> makefile.Layout:
-    cores = manifest.by_role(Role.CORE)
-    return makefile.Layout.of(
-        app_dir,
-        core=cores[0].path if cores else None,
-        libraries=libraries,
-        all_libraries=[x.path for x in manifest.by_role(Role.LIBRARY)],
-        build=posixpath.join("build", p.name, HAND_BUILD),
-    )
-
-
 def _libraries(ws: Workspace, manifest: Manifest, p: Project, warnings: list[str]) -> tuple[str, ...]:
     """The ``L=`` order: the lock's, else the libraries ``<x-app>`` names (in that order)."""
     assert p.app is not None
@@ -290,7 +277,7 @@ def _plan(ws: Workspace, manifest: Manifest, p: Project, state: State, *, revert
     subdir = p.app.subdir
     app_dir = posixpath.join(p.path, subdir) if subdir else p.path
     mk_rel = posixpath.join(subdir, "Makefile") if subdir else "Makefile"
-    layout = _layout(manifest, p, app_dir, _libraries(ws, manifest, p, warnings))
+    layout = makefile.layout_for(manifest, p, _libraries(ws, manifest, p, warnings))
     mk_note = ""
     mk_generated = False
     if mk_rel in new_files:
@@ -355,7 +342,7 @@ def _plan(ws: Workspace, manifest: Manifest, p: Project, state: State, *, revert
 def _is_unikraft_app(
     repo: git.Repository, tree: str, subdir: str, now: Callable[[str], str | None]
 ) -> bool:
-    for name in ("Kraftfile", "kraft.yaml", "kraft.yml", "Makefile.uk", "Config.uk"):
+    for name in makefile.APP_MARKERS:
         rel = posixpath.join(subdir, name) if subdir else name
         if git.tree_blob(repo, tree, rel) is not None or now(rel) not in (None, git.NOT_A_FILE):
             return True
