@@ -183,12 +183,11 @@ def _check_deltas(p: Project, patch: Patch, data: bytes, warnings: list[str]) ->
 def _libraries(ws: Workspace, manifest: Manifest, p: Project, warnings: list[str]) -> tuple[str, ...]:
     """The ``L=`` order: the lock's, else the libraries ``<x-app>`` names (in that order)."""
     assert p.app is not None
-    if ws.lock_path.is_file():
-        from ukws.lock import read_lock
+    from ukws.build.targets import build_orders
 
-        build = read_lock(ws.lock_path).build(p.name)
-        if build is not None:
-            return build.libraries
+    builds = build_orders(ws)
+    if builds is not None and p.name in builds:
+        return builds[p.name]
     stated: list[str] = []
     for name in p.app.libraries:
         try:
@@ -529,21 +528,28 @@ class Resumed:
 
 
 def resume_after_sync(ws: Workspace, manifest: Manifest) -> tuple[Resumed, ...]:
-    """Apply again every series :func:`suspend_for_move` set aside (at the commit now checked out)."""
+    """Apply again every series :func:`suspend_for_move` set aside (at the commit now checked out).
+    In a workspace made from a snapshot, which records its applications patched, an application
+    checked out at its pin with no series applied gets it (and its Makefile pointed)."""
     state = State(ws.state_dir)
     out: list[Resumed] = []
+    snapshot = ws.config.manifest.kind is SourceKind.SNAPSHOT
     for p in manifest.projects:
         if p.app is None or git.git_dir(ws.root / p.path) is None:
             continue
-        if state.suspended(p.name) is None and not state.journal_path(p.name).exists():
+        first = (
+            snapshot and state.record(p.name) is None and git.head(git.open_repo(ws.root / p.path)).sha == p.revision
+        )
+        if not first and state.suspended(p.name) is None and not state.journal_path(p.name).exists():
             continue
         try:
             plan = _plan(ws, manifest, p, state, revert=False, dry_run=False)
-            if state.suspended(p.name) is None:
+            if state.suspended(p.name) is None and not (first and state.record(p.name) is None):
                 continue
             _execute(state, plan, revert=False)
+            what = "applied, as the snapshot records it," if first else "applied again"
             out.append(Resumed(name=p.name, path=p.path, ok=True,
-                               message=f"patch series applied again at {plan.base[:12]}"))  # fmt: skip
+                               message=f"patch series {what} at {plan.base[:12]}"))  # fmt: skip
         except UkwsError as e:
             state.suspended_path(p.name).unlink(missing_ok=True)
             out.append(Resumed(name=p.name, path=p.path, ok=False,

@@ -135,7 +135,7 @@ def plan(
         }
         import json
 
-        text = json.dumps({"version": 1, "urls": index}, indent=2, sort_keys=True).encode() + b"\n"
+        text = json.dumps({"version": 1, "urls": index, "files": {}}, indent=2, sort_keys=True).encode() + b"\n"
         add(Member(path=f"{ORIGINS_PREFIX}/index.json", kind="file", read=_constant(text)))
         for o in origins:
             path = f"{ORIGINS_PREFIX}/{o.sha256}"
