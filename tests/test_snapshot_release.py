@@ -8,6 +8,8 @@ import hashlib
 import tarfile
 from pathlib import Path
 
+import pytest
+
 from tests.buildutil import git_rule, ukws
 from ukws.build.demo import create_demo
 
@@ -91,3 +93,19 @@ def test_sync_of_a_snapshot_workspace_applies_the_series_and_fetch_checks_the_re
     assert r.returncode == 1
     assert "libshout: " in r.stderr and "the manifest says" in r.stderr
     assert "shout-2.0.tar.gz" in r.stderr
+
+
+def test_builds_map_the_workspace_path_away_through_unikrafts_extra_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ukws.build.make import prefix_map_env
+
+    monkeypatch.delenv("ASFLAGS_EXTRA", raising=False)
+    monkeypatch.delenv("CXXFLAGS_EXTRA", raising=False)
+    monkeypatch.setenv("CFLAGS_EXTRA", "-DMINE")
+    top = tmp_path.resolve()
+    flags = f"-ffile-prefix-map={top}=. -fdebug-prefix-map={top}=."
+    assert prefix_map_env(tmp_path) == {
+        "CFLAGS_EXTRA": f"-DMINE {flags}", "ASFLAGS_EXTRA": flags, "CXXFLAGS_EXTRA": flags,
+    }
+    assert prefix_map_env(tmp_path / "with space") == {}, "make would split the flag"
