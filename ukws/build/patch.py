@@ -527,13 +527,14 @@ class Resumed:
     message: str
 
 
-def resume_after_sync(ws: Workspace, manifest: Manifest) -> tuple[Resumed, ...]:
+def resume_after_sync(ws: Workspace, manifest: Manifest, *, checkout: bool = True) -> tuple[Resumed, ...]:
     """Apply again every series :func:`suspend_for_move` set aside (at the commit now checked out).
     In a workspace made from a snapshot, which records its applications patched, an application
-    checked out at its pin with no series applied gets it (and its Makefile pointed)."""
+    checked out at its pin with no series applied gets it (and its Makefile pointed), unless the
+    sync checked nothing out (``checkout`` False)."""
     state = State(ws.state_dir)
     out: list[Resumed] = []
-    snapshot = ws.config.manifest.kind is SourceKind.SNAPSHOT
+    snapshot = checkout and ws.config.manifest.kind is SourceKind.SNAPSHOT
     for p in manifest.projects:
         if p.app is None or git.git_dir(ws.root / p.path) is None:
             continue

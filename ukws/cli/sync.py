@@ -244,7 +244,7 @@ def _sync(
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
-    resumed = patch.resume_after_sync(ws, manifest)
+    resumed = patch.resume_after_sync(ws, manifest, checkout=not network_only)
     return manifest_update, result, resumed
 
 
