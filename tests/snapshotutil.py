@@ -1,6 +1,6 @@
 """A small release world for snapshot tests: served repositories, a manifest with an application
-patch series and a defconfig, a workspace synced and locked, and the records ``ukws patch-app`` and
-``ukws fetch`` leave (written here by hand, in their contract format)."""
+patch series and a defconfig, a workspace synced and locked, the series applied by ``ukws patch-app``,
+and the records ``ukws fetch`` leaves (written here by hand, in their format)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,19 @@ from ukws.cli import app
 from ukws.lock import Lock, LockedBuild, LockedProject, write_lock
 from ukws.workspace import load_workspace_manifest, open_workspace
 
-PATCH = b"--- a/Makefile\n+++ b/Makefile\n@@ -1 +1 @@\n-CFLAGS = -O2\n+CFLAGS = -O2 -DUKWS\n"
-PATCHED_MAKEFILE = b"CFLAGS = -O2 -DUKWS\n"
+APP_MAKEFILE = b"UK_ROOT ?= $(PWD)/../../unikraft\nLIBS :=\nCFLAGS = -O2\n"
 ADDED_FILE = "support/ukws.mk"
-ADDED = b"UK_ROOT ?= ../unikraft\n"
+ADDED = b"UKWS_CFLAGS = -DUKWS\n"
+PATCH = (
+    b"--- a/Makefile\n+++ b/Makefile\n@@ -1,3 +1,3 @@\n UK_ROOT ?= $(PWD)/../../unikraft\n LIBS :=\n"
+    b"-CFLAGS = -O2\n+CFLAGS = -O2 -DUKWS\n"
+    b"--- /dev/null\n+++ b/support/ukws.mk\n@@ -0,0 +1 @@\n+UKWS_CFLAGS = -DUKWS\n"
+)
+PATCHED_MAKEFILE = (
+    b"UK_ROOT ?= $(abspath $(CURDIR)/../../unikraft)\nLIBS := $(abspath $(CURDIR)/../../libs/a)\n"
+    b"CFLAGS = -O2 -DUKWS\n"
+)
+"""The series applied, then the Makefile pointed at the workspace by ``ukws patch-app``."""
 ORIGIN = b"origin archive bytes\n" * 100
 
 
@@ -53,7 +62,7 @@ def serve(root: Path, base_url: str) -> World:
     lib = init_repo(root / "lib-a", bare=True)
     heads["lib-a"] = commit(lib, {"Config.uk": "config LIBA\n\tbool\n", "Makefile.uk": "$(eval $(call addlib,liba))\n"})
     application = init_repo(root / "app", bare=True)
-    heads["app"] = commit(application, {"Makefile": "CFLAGS = -O2\n", "main.c": "int main(void) { return 0; }\n"})
+    heads["app"] = commit(application, {"Makefile": APP_MAKEFILE.decode(), "main.c": "int main(void) { return 0; }\n"})
     folder = root / "release"
     (folder / "patches").mkdir(parents=True)
     (folder / "defconfigs").mkdir()
@@ -106,27 +115,9 @@ def lock_workspace(ws: Path, heads: dict[str, str]) -> None:
 
 
 def apply_series(ws: Path) -> None:
-    """What ``ukws patch-app`` does to the application, and the record it leaves."""
-    top = ws / "apps" / "app"
-    before = blob_id((top / "Makefile").read_bytes())
-    (top / "Makefile").write_bytes(PATCHED_MAKEFILE)
-    (top / ADDED_FILE).parent.mkdir(parents=True, exist_ok=True)
-    (top / ADDED_FILE).write_bytes(ADDED)
-    base = str(pygit2.Repository(str(top)).head.target)
-    record = {
-        "version": 1,
-        "project": "app",
-        "path": "apps/app",
-        "base": base,
-        "patches": [{"path": "patches/0001-build.patch", "sha256": hashlib.sha256(PATCH).hexdigest()}],
-        "files": {
-            "Makefile": {"before": before, "after": blob_id(PATCHED_MAKEFILE)},
-            ADDED_FILE: {"before": None, "after": blob_id(ADDED)},
-        },
-    }
-    folder = ws / ".ukws" / "state" / "patches"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "app.json").write_text(json.dumps(record))
+    """``ukws patch-app``: the series applied to the application, its Makefile pointed, the record left."""
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0, r.stderr
 
 
 def add_origin(ws: Path, data: bytes = ORIGIN, *, cached: bool = True) -> str:

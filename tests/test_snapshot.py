@@ -23,6 +23,7 @@ from tests.servers import GitServer, serve_http
 from tests.snapshotutil import (
     ADDED,
     ADDED_FILE,
+    APP_MAKEFILE,
     PATCHED_MAKEFILE,
     World,
     add_origin,
@@ -187,7 +188,7 @@ def test_refusals_name_the_project_and_allow_dirty_says_what_it_recorded(tmp_pat
     # A dirty tree, an unapplied series, a missing origin: all reported together.
     (ws / "unikraft" / "Makefile").write_text("edited\n")
     (ws / ".ukws" / "state" / "patches" / "app.json").unlink()
-    (ws / "apps" / "app" / "Makefile").write_text("CFLAGS = -O2\n")
+    (ws / "apps" / "app" / "Makefile").write_bytes(APP_MAKEFILE)
     shutil.rmtree(ws / "apps" / "app" / "support")
     sha = add_origin(ws, cached=False)
     r = ukws(ws, "snapshot", "-o", str(out))
@@ -203,10 +204,12 @@ def test_refusals_name_the_project_and_allow_dirty_says_what_it_recorded(tmp_pat
     r = ukws(ws, "snapshot", "-o", str(out), "--allow-dirty", "--archive", str(tmp_path / "a.tar.gz"))
     assert r.exit_code == 0, r.stderr
     warnings = [line for line in r.stderr.splitlines() if line.startswith("ukws: warning: ")]
-    assert len(warnings) == 4
+    assert len(warnings) == 3
     assert "the snapshot has commit" in warnings[0]
-    assert warnings[3] == "ukws: warning: app: the archive holds its sources without the patch series applied"
     assert "<x-caveat>" in out.read_text()
+    with tarfile.open(tmp_path / "a.tar.gz", "r:gz") as tar:
+        f = tar.extractfile("apps/app/Makefile")
+        assert f is not None and f.read() == PATCHED_MAKEFILE, "the archive applies the series from the snapshot"
 
 
 def test_diff_snapshots_lists_the_commits_between_pins(tmp_path: Path, world: World, server: GitServer) -> None:
@@ -276,3 +279,57 @@ def test_one_byte_anywhere_changes_the_archive(tmp_path: Path, world: World) -> 
     assert base not in variants and len(variants) == 3
     names = [m.name for m in members(tmp_path / "base.tar.gz")]
     assert "apps/app/main.c" not in names and "apps/app/Makefile" in names
+
+
+def test_the_patch_app_record_decides_what_is_refused(tmp_path: Path, world: World) -> None:
+    ws = make_workspace(tmp_path, world)
+    out = tmp_path / "s.xml"
+    record_path = ws / ".ukws" / "state" / "patches" / "app.json"
+    record = json.loads(record_path.read_text())
+    assert record["makefile"] == "Makefile" and set(record["files"]) == {"Makefile", ADDED_FILE}
+    assert ukws(ws, "snapshot", "-o", str(out)).exit_code == 0, "patch-app's own record is accepted"
+    pin = world.heads["app"][:12]
+
+    # An edit on top of the applied series.
+    added = ws / "apps" / "app" / ADDED_FILE
+    added.write_bytes(ADDED + b"MORE = 1\n")
+    r = ukws(ws, "snapshot", "-o", str(tmp_path / "edited.xml"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[0] == (
+        f"ukws: app (apps/app): 1 changed or untracked file(s) ({ADDED_FILE}); commit, push and resolve them, "
+        "or move them away"
+    )
+    added.write_bytes(ADDED)
+
+    # Another series applied (here: none, the Makefile edit alone).
+    record_path.write_text(json.dumps({**record, "patches": []}))
+    r = ukws(ws, "snapshot", "-o", str(tmp_path / "other.xml"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[0] == (
+        f"ukws: app (apps/app): the applied patch series (0 patch(es) on {pin}) is not the manifest's "
+        f"(1 on {pin}); run 'ukws patch-app' again"
+    )
+    record_path.write_text(json.dumps(record))
+
+    # The lock's library order changed since patch-app pointed the Makefile.
+    from ukws.lock import Lock, LockedBuild, read_lock, write_lock
+    from ukws.workspace import load_workspace_manifest, open_workspace
+
+    w = open_workspace(ws)
+    lock = read_lock(w.lock_path)
+    write_lock(w.lock_path, load_workspace_manifest(w),
+               Lock(projects=lock.projects, builds=(LockedBuild(app="app", libraries=()),)))  # fmt: skip
+    r = ukws(ws, "snapshot", "-o", str(tmp_path / "stale.xml"))
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[0] == (
+        "ukws: app (apps/app): 'ukws patch-app' left Makefile otherwise than it makes them now; "
+        "run 'ukws patch-app' again"
+    )
+    assert ukws(ws, "patch-app").exit_code == 0
+    archive = tmp_path / "a.tar.gz"
+    assert ukws(ws, "snapshot", "-o", str(out), "--archive", str(archive)).exit_code == 0
+    with tarfile.open(archive, "r:gz") as tar:
+        f = tar.extractfile("apps/app/Makefile")
+        assert f is not None and f.read() == (ws / "apps" / "app" / "Makefile").read_bytes()
+    assert b"LIBS :=\n" in (ws / "apps" / "app" / "Makefile").read_bytes()
+    assert ukws(ws, "verify", str(out), "--archive", str(archive)).exit_code == 0

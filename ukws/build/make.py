@@ -171,10 +171,29 @@ def build(
     return BuildResult(builds=tuple(done))
 
 
-def reproducible_env(ws: Workspace, ctx: Context) -> dict[str, str]:
-    """``SOURCE_DATE_EPOCH``, when unset, from the newest commit the build is made of."""
-    if os.environ.get("SOURCE_DATE_EPOCH"):
+PREFIX_MAP_VARIABLES = ("CFLAGS_EXTRA", "ASFLAGS_EXTRA", "CXXFLAGS_EXTRA")
+"""Unikraft's compile rules (``support/build/Makefile.rules``) append these to every C, assembler
+and C++ command line; the core never assigns them, so they come from the environment (or make's
+command line, which wins)."""
+
+
+def prefix_map_env(root: Path) -> dict[str, str]:
+    """``-ffile-prefix-map=<workspace>=.`` (and ``-fdebug-prefix-map``) added to the compile flags,
+    so that the workspace's location does not reach the image through ``__FILE__`` or debug
+    information. A path with white space cannot be passed in a make variable: nothing then."""
+    top = str(root.resolve())
+    if any(c.isspace() for c in top):
         return {}
+    flags = f"-ffile-prefix-map={top}=. -fdebug-prefix-map={top}=."
+    return {name: f"{os.environ[name]} {flags}" if os.environ.get(name) else flags for name in PREFIX_MAP_VARIABLES}
+
+
+def reproducible_env(ws: Workspace, ctx: Context) -> dict[str, str]:
+    """``SOURCE_DATE_EPOCH``, when unset, from the newest commit the build is made of, and the
+    workspace's path mapped away in the compilers' output."""
+    env = prefix_map_env(ws.root)
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return env
     from ukws import git
 
     newest = 0
@@ -183,4 +202,4 @@ def reproducible_env(ws: Workspace, ctx: Context) -> dict[str, str]:
             continue
         when = git.commit_time_at(ws.root / path, sha)
         newest = max(newest, when or 0)
-    return {"SOURCE_DATE_EPOCH": str(newest)} if newest else {}
+    return {**env, "SOURCE_DATE_EPOCH": str(newest)} if newest else env

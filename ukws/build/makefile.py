@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ukws.manifest.model import Manifest, Project, Role
+
 VARIABLES = ("UK_ROOT", "UK_LIBS", "UK_BUILD", "LIBS")
 HERE = "$(CURDIR)"
 """The Makefile's folder when make runs there (``make -C APP`` or ``cd APP; make``); ``$(PWD)`` is
@@ -26,6 +28,10 @@ _ASSIGN = re.compile(
     rb"(?P<space>[ \t]*)(?P<value>.*?)(?P<comment>[ \t]*(?<!\\)#.*)?$"
 )
 _RECIPE_A = re.compile(rb"(?<=[\s@])A=\$[({]PWD[)}]")
+HAND_BUILD = "make"
+"""The build folder of a make run by hand in the application folder: ``build/<app>/make``."""
+APP_MARKERS = ("Kraftfile", "kraft.yaml", "kraft.yml", "Makefile.uk", "Config.uk")
+"""Files that make a folder without a Makefile a Unikraft application (it gets one written)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,3 +179,17 @@ def generate(layout: Layout) -> bytes:
         f"\t@$(MAKE) -C $(UK_ROOT) A={HERE} L=$(LIBS) O=$(UK_BUILD) $(MAKECMDGOALS)",
     ]
     return ("\n".join(lines) + "\n").encode()
+
+
+def layout_for(manifest: Manifest, p: Project, libraries: Sequence[str]) -> Layout:
+    """Where application ``p``'s Makefile must point: the manifest's core, its libraries' folder,
+    ``libraries`` (workspace paths, in ``L=`` order) and ``build/<app>/make``."""
+    subdir = p.app.subdir if p.app is not None else ""
+    cores = manifest.by_role(Role.CORE)
+    return Layout.of(
+        posixpath.join(p.path, subdir) if subdir else p.path,
+        core=cores[0].path if cores else None,
+        libraries=libraries,
+        all_libraries=[x.path for x in manifest.by_role(Role.LIBRARY)],
+        build=posixpath.join("build", p.name, HAND_BUILD),
+    )

@@ -356,9 +356,11 @@ def origins_pass(
     check: bool = False,
     jobs: int = 4,
     progress: Progress | None = None,
+    pinned: Mapping[str, str] | None = None,
 ) -> OriginsResult:
     """Make every origin archive the targets need available in the cache (``check``: only list
-    what is missing, without the network), and record the needs."""
+    what is missing, without the network), and record the needs. ``pinned`` (URL -> sha256, a
+    snapshot's origins) is what a download of that URL must hold."""
     cache = cache_dir(dot)
     needs = read_needs(dot)
     keys_path = state_dir(dot) / KEYS
@@ -374,7 +376,7 @@ def origins_pass(
             results.append(TargetOrigins(target=target.key, needs=have, up_to_date=True))
             continue
         found = _ask_make(target, dot=dot, cache=cache, candidates=candidates, manifest_dir=manifest_dir,
-                          check=check, jobs=jobs, progress=progress)
+                          check=check, jobs=jobs, progress=progress, pinned=pinned or {})
         results.append(found)
         if not check:
             needs[target.key] = found.needs
@@ -397,6 +399,7 @@ def _ask_make(
     check: bool,
     jobs: int,
     progress: Progress | None,
+    pinned: Mapping[str, str],
 ) -> TargetOrigins:
     """Configure the target in a scratch folder and run make's ``fetch`` until every request is served."""
     from dataclasses import replace
@@ -434,7 +437,8 @@ def _ask_make(
                 if d is not None:
                     todo[d.url] = d
             else:
-                todo[r.url] = Download(url=r.url, candidates=candidates(r.url), library=r.library)
+                todo[r.url] = Download(url=r.url, candidates=candidates(r.url), library=r.library,
+                                       expected=pinned.get(r.url))
             # Make's markers for a failed download must not survive into the next round.
             shutil.rmtree(r.file.parent, ignore_errors=True)
         got = download(cache, list(todo.values()), jobs=jobs, progress=progress)
@@ -491,6 +495,11 @@ def fetch_origins(
 
     ctx = context(ws)
     rewriter = workspace.rewriter(ws, user_rules)
+    pinned: dict[str, str] = {}
+    if ws.config.manifest.kind is workspace.SourceKind.SNAPSHOT:
+        from ukws.manifest.embedded import snapshot_origins
+
+        pinned = snapshot_origins(ws.manifest_path)
     return origins_pass(
         dot=ws.dot,
         targets=ctx.targets,
@@ -500,4 +509,5 @@ def fetch_origins(
         check=check,
         jobs=jobs,
         progress=progress,
+        pinned=pinned,
     )

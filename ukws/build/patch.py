@@ -45,8 +45,6 @@ BUILD_FILE_NAMES = frozenset(
     }
 )  # fmt: skip
 BUILD_FILE_SUFFIXES = (".mk", ".m4", ".ld", ".lds", ".uk")
-HAND_BUILD = "make"
-"""The build folder of a make run by hand in the application folder: ``build/<app>/make``."""
 
 
 def is_build_file(rel: str) -> bool:
@@ -182,26 +180,14 @@ def _check_deltas(p: Project, patch: Patch, data: bytes, warnings: list[str]) ->
         warnings.append(f"patch {patch.path} changes files that are not build files: {', '.join(others)}")
 
 
-def _layout(manifest: Manifest, p: Project, app_dir: str, libraries: tuple[str, ...]) -> makefile.Layout:
-    cores = manifest.by_role(Role.CORE)
-    return makefile.Layout.of(
-        app_dir,
-        core=cores[0].path if cores else None,
-        libraries=libraries,
-        all_libraries=[x.path for x in manifest.by_role(Role.LIBRARY)],
-        build=posixpath.join("build", p.name, HAND_BUILD),
-    )
-
-
 def _libraries(ws: Workspace, manifest: Manifest, p: Project, warnings: list[str]) -> tuple[str, ...]:
     """The ``L=`` order: the lock's, else the libraries ``<x-app>`` names (in that order)."""
     assert p.app is not None
-    if ws.lock_path.is_file():
-        from ukws.lock import read_lock
+    from ukws.build.targets import build_orders
 
-        build = read_lock(ws.lock_path).build(p.name)
-        if build is not None:
-            return build.libraries
+    builds = build_orders(ws)
+    if builds is not None and p.name in builds:
+        return builds[p.name]
     stated: list[str] = []
     for name in p.app.libraries:
         try:
@@ -290,7 +276,7 @@ def _plan(ws: Workspace, manifest: Manifest, p: Project, state: State, *, revert
     subdir = p.app.subdir
     app_dir = posixpath.join(p.path, subdir) if subdir else p.path
     mk_rel = posixpath.join(subdir, "Makefile") if subdir else "Makefile"
-    layout = _layout(manifest, p, app_dir, _libraries(ws, manifest, p, warnings))
+    layout = makefile.layout_for(manifest, p, _libraries(ws, manifest, p, warnings))
     mk_note = ""
     mk_generated = False
     if mk_rel in new_files:
@@ -355,7 +341,7 @@ def _plan(ws: Workspace, manifest: Manifest, p: Project, state: State, *, revert
 def _is_unikraft_app(
     repo: git.Repository, tree: str, subdir: str, now: Callable[[str], str | None]
 ) -> bool:
-    for name in ("Kraftfile", "kraft.yaml", "kraft.yml", "Makefile.uk", "Config.uk"):
+    for name in makefile.APP_MARKERS:
         rel = posixpath.join(subdir, name) if subdir else name
         if git.tree_blob(repo, tree, rel) is not None or now(rel) not in (None, git.NOT_A_FILE):
             return True
@@ -541,22 +527,30 @@ class Resumed:
     message: str
 
 
-def resume_after_sync(ws: Workspace, manifest: Manifest) -> tuple[Resumed, ...]:
-    """Apply again every series :func:`suspend_for_move` set aside (at the commit now checked out)."""
+def resume_after_sync(ws: Workspace, manifest: Manifest, *, checkout: bool = True) -> tuple[Resumed, ...]:
+    """Apply again every series :func:`suspend_for_move` set aside (at the commit now checked out).
+    In a workspace made from a snapshot, which records its applications patched, an application
+    checked out at its pin with no series applied gets it (and its Makefile pointed), unless the
+    sync checked nothing out (``checkout`` False)."""
     state = State(ws.state_dir)
     out: list[Resumed] = []
+    snapshot = checkout and ws.config.manifest.kind is SourceKind.SNAPSHOT
     for p in manifest.projects:
         if p.app is None or git.git_dir(ws.root / p.path) is None:
             continue
-        if state.suspended(p.name) is None and not state.journal_path(p.name).exists():
+        first = (
+            snapshot and state.record(p.name) is None and git.head(git.open_repo(ws.root / p.path)).sha == p.revision
+        )
+        if not first and state.suspended(p.name) is None and not state.journal_path(p.name).exists():
             continue
         try:
             plan = _plan(ws, manifest, p, state, revert=False, dry_run=False)
-            if state.suspended(p.name) is None:
+            if state.suspended(p.name) is None and not (first and state.record(p.name) is None):
                 continue
             _execute(state, plan, revert=False)
+            what = "applied, as the snapshot records it," if first else "applied again"
             out.append(Resumed(name=p.name, path=p.path, ok=True,
-                               message=f"patch series applied again at {plan.base[:12]}"))  # fmt: skip
+                               message=f"patch series {what} at {plan.base[:12]}"))  # fmt: skip
         except UkwsError as e:
             state.suspended_path(p.name).unlink(missing_ok=True)
             out.append(Resumed(name=p.name, path=p.path, ok=False,

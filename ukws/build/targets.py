@@ -233,13 +233,25 @@ class Context:
 def context(ws: Workspace, *, app: str | None = None, targets: Sequence[str] = ()) -> Context:
     """Targets of the workspace (needs a lock: ``ukws resolve``)."""
     from ukws import git, workspace
-    from ukws.lock import read_lock
 
     manifest = workspace.load_workspace_manifest(ws)
-    if not ws.lock_path.is_file():
+    builds = build_orders(ws)
+    if builds is None:
         raise WorkspaceError(f"{ws.root}: no lock yet; run 'ukws resolve' (it orders each application's libraries)")
-    lock = read_lock(ws.lock_path)
-    builds = {b.app: b.libraries for b in lock.builds}
     found = plan(root=ws.root, manifest=manifest, lock_builds=builds, app=app, targets=targets)
     commits = {p.path: git.checked_out_commit(ws.root / p.path) for p in manifest.projects}
     return Context(targets=found, commits=commits, manifest_dir=Path(manifest.source).parent)
+
+
+def build_orders(ws: Workspace) -> dict[str, tuple[str, ...]] | None:
+    """Application project name -> its libraries' workspace paths in ``L=`` order: the lock's
+    ``<x-build>``, or, in a workspace made from a snapshot that has no lock, the snapshot's. None
+    when neither is there."""
+    from ukws.lock import read_lock
+    from ukws.workspace import SourceKind
+
+    if ws.lock_path.is_file():
+        return {b.app: b.libraries for b in read_lock(ws.lock_path).builds}
+    if ws.config.manifest.kind is SourceKind.SNAPSHOT and ws.manifest_path.is_file():
+        return {b.app: b.libraries for b in read_lock(ws.manifest_path).builds}
+    return None

@@ -16,7 +16,7 @@ from ukws.build.make import BuildResult
 from ukws.build.run import RunResult
 from ukws.errors import BuildError, WorkspaceError
 from ukws.sync.rewrite import Rewrite
-from ukws.workspace import Workspace, find_root, open_workspace
+from ukws.workspace import SourceKind, Workspace, find_root, open_workspace
 from ukws.workspace_init import InitRequest
 
 Say = Callable[[str], None]
@@ -58,17 +58,20 @@ def _init(root: Path, request: InitRequest, cwd: Path, user_rules: tuple[Rewrite
 
 def _sync(ws: Workspace, user_rules: tuple[Rewrite, ...], *, fetch: bool, jobs: int, say: Say, label: str) -> None:
     from ukws import workspace
+    from ukws.build import patch
     from ukws.sync import engine
 
     started = time.monotonic()
     if fetch:
         workspace.update_manifest(ws, user_rules)
     manifest = workspace.load_workspace_manifest(ws)
-    options = workspace.sync_options(ws, user_rules, jobs=jobs, fetch=fetch)
+    options = workspace.sync_options(ws, user_rules, jobs=jobs, fetch=fetch, before_move=patch.suspend_for_move(ws))
     result = engine.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
+    resumed = patch.resume_after_sync(ws, manifest)
     bad = [o for o in result.outcomes if o.action in ("skipped", "failed")]
-    if bad:
-        lines = [f"{o.name} ({o.path}): {o.action}: {o.message}" for o in bad]
+    failed = [f"{r.name} ({r.path}): {r.message}" for r in resumed if not r.ok]
+    if bad or failed:
+        lines = [f"{o.name} ({o.path}): {o.action}: {o.message}" for o in bad] + failed
         raise WorkspaceError(f"{label}: " + "; ".join(lines) + "; see 'ukws status', then run 'ukws up' again")
     counts: dict[str, int] = {}
     for o in result.outcomes:
@@ -105,8 +108,7 @@ def _patch(ws: Workspace, say: Say) -> None:
 
     started = time.monotonic()
     result = patch_app(ws)
-    applied = getattr(result, "applied", ())
-    what = ", ".join(applied) if applied else "nothing to patch"
+    what = ", ".join(f"{a.name} {a.action}" for a in result.apps) or "nothing to patch"
     say(f"patch:   {what} ({_took(started)})")
 
 
@@ -128,8 +130,11 @@ def up(
 
     ws = _init(root, request, cwd, user_rules, say)
     _sync(ws, user_rules, fetch=True, jobs=jobs, say=say, label="sync")
-    _resolve(ws, say)
-    _sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin")
+    if ws.config.manifest.kind is SourceKind.SNAPSHOT:
+        say("resolve: none: the snapshot pins every project and orders the libraries")
+    else:
+        _resolve(ws, say)
+        _sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin")
     _fetch(ws, user_rules, jobs or 4, say)
     _patch(ws, say)
     started = time.monotonic()

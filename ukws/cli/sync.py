@@ -244,7 +244,7 @@ def _sync(
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
-    resumed = patch.resume_after_sync(ws, manifest)
+    resumed = patch.resume_after_sync(ws, manifest, checkout=not network_only)
     return manifest_update, result, resumed
 
 
@@ -345,11 +345,12 @@ def _add_origins(files: list[Path], as_json: bool) -> None:
 
 
 def _origins_context() -> Any:
-    """The workspace, or None before it has a lock (origins follow the lock's build order)."""
+    """The workspace, or None before it has a lock (origins follow the lock's build order; a
+    snapshot's own build order stands in for it)."""
+    from ukws.build.targets import build_orders
+
     ws = find_workspace()
-    if not ws.lock_path.is_file():
-        return None
-    return ws
+    return ws if build_orders(ws) is not None else None
 
 
 def _check_origins(as_json: bool) -> None:

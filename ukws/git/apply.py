@@ -222,6 +222,41 @@ def _apply_section(scratch: pygit2.Repository, section: bytes) -> None:
         raise PatchError(f"{', '.join(names)}: {one_line(e)}") from None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatchedFile:
+    """A file a patch series changes, with its content after the series."""
+
+    path: str
+    data: bytes | None
+    """None: the series removes the file."""
+    mode: int
+    """Its git mode after the series (the old one for a removed file)."""
+
+
+def series_files(repo: pygit2.Repository, commit: str, patches: Sequence[bytes]) -> tuple[PatchedFile, ...]:
+    """The files ``patches`` change in ``commit``'s tree, each with its content after the series,
+    sorted by path. Worked out in a scratch repository that reads ``repo``'s objects through an
+    alternate, so nothing is written to ``repo``. Raises :class:`PatchError` (with ``index``)."""
+    with tempfile.TemporaryDirectory(prefix="ukws-series-") as scratch_dir:
+        scratch = pygit2.init_repository(scratch_dir, bare=True)
+        scratch.odb.add_disk_alternate(str(_objects_dir(repo)))
+        base = commit_tree(scratch, commit)
+        final = apply_series_to_tree(scratch, base, patches)[-1] if patches else base
+        return tuple(
+            PatchedFile(path=c.path, data=blob_data(scratch, c.after) if c.after else None, mode=c.mode)
+            for c in tree_changes(scratch, base, final)
+        )
+
+
+def _objects_dir(repo: pygit2.Repository) -> Path:
+    """The object folder of ``repo`` (a linked worktree's is its main repository's)."""
+    gitdir = Path(repo.path)
+    common = gitdir / "commondir"
+    if common.is_file():
+        gitdir = (gitdir / common.read_text(encoding="utf-8").strip()).resolve()
+    return gitdir / "objects"
+
+
 def tree_changes(repo: pygit2.Repository, old_tree: str, new_tree: str) -> tuple[TreeChange, ...]:
     """The files that differ between two trees, by path (renames as a removal and an addition)."""
     old = repo[pygit2.Oid(hex=old_tree)].peel(pygit2.Tree)

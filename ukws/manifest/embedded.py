@@ -18,6 +18,7 @@ from ukws.manifest.paths import check_path
 
 SNAPSHOT_ELEMENT = "x-snapshot"
 FILE_ELEMENT = "x-file"
+ORIGIN_ELEMENT = "x-origin"
 
 
 def is_snapshot(path: Path) -> bool:
@@ -57,3 +58,19 @@ def embedded_files(path: Path) -> list[tuple[str, bytes]]:
                 raise WorkspaceError(f"{where}: {rel}: content does not match its sha256; the snapshot is damaged")
             out.append((rel, data))
     return out
+
+
+def snapshot_origins(path: Path) -> dict[str, str]:
+    """URL -> sha256 of every origin archive the snapshot at ``path`` records
+    (``<x-snapshot><x-origin url sha256>``): what a rebuild must download."""
+    try:
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except (OSError, etree.XMLSyntaxError) as e:
+        raise WorkspaceError(f"{path}: cannot read the snapshot ({e})") from None
+    return {
+        el.get("url") or "": el.get("sha256") or ""
+        for mark in root.getroot()
+        if mark.tag == SNAPSHOT_ELEMENT
+        for el in mark
+        if el.tag == ORIGIN_ELEMENT and el.get("url") and el.get("sha256")
+    }

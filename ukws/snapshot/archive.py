@@ -52,6 +52,9 @@ class ArchiveProject:
     repo: Path
     commit: str
     overlay: Overlay | None = None
+    executable: frozenset[str] = frozenset()
+    """The overlay's new files that are executable (0755); a changed file keeps its tree's mode, as
+    ``ukws patch-app`` keeps the mode of a file it rewrites."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,7 +118,7 @@ def plan(
             if e.path in overlay:
                 data = overlay.pop(e.path)
                 if data is not None:
-                    kind = e.kind if e.kind in ("file", "exec") else "file"
+                    kind = e.kind if e.kind in ("file", "exec") else "file"  # as patch-app keeps it
                     add(Member(path=full, kind=kind, read=_constant(data)))
             elif e.kind == "gitlink":
                 add(Member(path=full, kind="gitlink", gitlink=e.oid))
@@ -123,7 +126,8 @@ def plan(
                 add(Member(path=full, kind=e.kind, read=functools.partial(git.blob_bytes, repo, e.oid)))
         for rel, data in sorted(overlay.items()):
             if data is not None:
-                add(Member(path=f"{ap.path}/{rel}", kind="file", read=_constant(data)))
+                kind = "exec" if rel in ap.executable else "file"
+                add(Member(path=f"{ap.path}/{rel}", kind=kind, read=_constant(data)))
     if origins:
         index = {
             o.url: {"sha256": o.sha256, "name": o.file, "size": o.source.stat().st_size}
@@ -131,7 +135,7 @@ def plan(
         }
         import json
 
-        text = json.dumps({"version": 1, "urls": index}, indent=2, sort_keys=True).encode() + b"\n"
+        text = json.dumps({"version": 1, "urls": index, "files": {}}, indent=2, sort_keys=True).encode() + b"\n"
         add(Member(path=f"{ORIGINS_PREFIX}/index.json", kind="file", read=_constant(text)))
         for o in origins:
             path = f"{ORIGINS_PREFIX}/{o.sha256}"

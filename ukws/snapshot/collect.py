@@ -247,8 +247,10 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         except OSError as e:
             hard.append(f"{who}: {rel}: cannot read ({e.strerror or e})")
             continue
-        if sha is not None and hashlib.sha256(data).hexdigest() != sha:
-            hard.append(f"{who}: {rel}: sha256 is {hashlib.sha256(data).hexdigest()}, the manifest says {sha}")
+        # A patch's sha256 is taken over its text with CRLF read as LF, as 'ukws patch-app' reads it.
+        digest = hashlib.sha256(git.lf_normalised(data)).hexdigest()
+        if sha is not None and digest != sha:
+            hard.append(f"{who}: {rel}: sha256 is {digest}, the manifest says {sha}")
             continue
         files.append(SnapshotFile(path=rel, data=data))
 
@@ -267,8 +269,6 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
 
     if hard:
         raise SnapshotRefused(tuple(hard), hint="nothing written")
-    if findings and not allow_dirty:
-        raise SnapshotRefused(tuple(f.problem for f in findings), hint=ALLOW_DIRTY_HINT)
     remotes = tuple(
         dataclasses.replace(r, fetch=join_fetch(r.fetch, ws.config.manifest.repo_url, ws.manifest_path.parent))
         for r in manifest.remotes
@@ -289,6 +289,41 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         origins=tuple(dict.fromkeys(origins)),
         ukws_version=ukws_version,
         source_date_epoch=newest,
-        caveats=tuple(f.caveat for f in findings),
     )
+    findings.extend(_stale_records(ws, snap, found_records))
+    if findings and not allow_dirty:
+        raise SnapshotRefused(tuple(f.problem for f in findings), hint=ALLOW_DIRTY_HINT)
+    snap = dataclasses.replace(snap, caveats=tuple(f.caveat for f in findings))
     return Taken(snapshot=snap, records=tuple(found_records), repos=tuple(repos))
+
+
+def _stale_records(ws: Workspace, snap: Snapshot, found: list[records.PatchRecord]) -> list[_Finding]:
+    """An application whose applied series is the snapshot's, but whose files are not what
+    ``ukws patch-app`` makes of the snapshot now (the lock's library order changed since, say)."""
+    from ukws.snapshot.overlay import OverlayError, release_files
+
+    out: list[_Finding] = []
+    by_name = {r.project: r for r in found}
+    for p in snap.manifest.projects:
+        record = by_name.get(p.name)
+        if p.app is None or record is None or record.base != p.revision or tuple(
+            (x.path, x.sha256) for x in record.patches
+        ) != tuple((x.path, x.sha256) for x in p.app.patches):
+            continue  # not applied, or another series: reported already
+        try:
+            wanted = release_files(ws, snap, p)
+        except OverlayError:
+            continue  # the series was applied here, so it applies: a patch file changed, reported already
+        expected = {rel: git.hash_blob(data) if data is not None else None for rel, data in wanted.files.items()}
+        applied = {rel: change.after for rel, change in record.files}
+        differ = sorted(rel for rel in expected.keys() | applied.keys() if expected.get(rel) != applied.get(rel))
+        if differ:
+            label = _label(p)
+            shown = ", ".join(differ[:3]) + (", ..." if len(differ) > 3 else "")
+            out.append(_Finding(
+                problem=f"{label}: 'ukws patch-app' left {shown} otherwise than it makes them now; "
+                        "run 'ukws patch-app' again",
+                caveat=f"{label}: recorded the manifest's series; the working tree holds an older "
+                       f"'ukws patch-app' result ({shown})",
+            ))  # fmt: skip
+    return out

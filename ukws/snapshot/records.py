@@ -2,7 +2,9 @@
 origin-archive cache.
 
 - ``.ukws/state/patches/<app project name, '/' as '%'>.json``: the series ``ukws patch-app`` applied
-  to an application (its base commit, the patches, and each file's blob before and after).
+  to an application (its base commit, the patches, each file's blob before and after and its mode,
+  and the Makefile it pointed at the workspace or wrote). An application without patches has one
+  too (``patches: []``) once its Makefile was pointed.
 - ``.ukws/origins/<sha256>`` and ``.ukws/origins/index.json``: the cache of library origin archives.
 - ``.ukws/state/origins/needs.json``: what each application target asked ``ukws fetch`` for.
 
@@ -38,6 +40,8 @@ class FileChange:
     """The file's blob before the series (None: the series added it)."""
     after: str | None
     """Its blob after (None: the series removed it)."""
+    mode: int = 0o100644
+    """Its git mode after."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,8 +53,11 @@ class PatchRecord:
     base: str
     patches: tuple[AppliedPatch, ...]
     files: tuple[tuple[str, FileChange], ...]
-    """Project-relative path -> change, sorted by path."""
+    """Project-relative path -> change, sorted by path: the series' files and the Makefile edit."""
     source: Path
+    makefile: str | None = None
+    """The Makefile ``patch-app`` pointed at the workspace (or wrote), project-relative."""
+    makefile_generated: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,10 +103,16 @@ def read_patch_record(dot: Path, project: str) -> PatchRecord | None:
         )
         files = tuple(
             sorted(
-                (str(k), FileChange(before=v.get("before"), after=v.get("after")))
+                (
+                    _relative(str(k)),
+                    FileChange(
+                        before=v.get("before"), after=v.get("after"), mode=int(str(v.get("mode", "0o100644")), 0)
+                    ),
+                )
                 for k, v in dict(data.get("files", {})).items()
             )
         )
+        makefile = data.get("makefile")
         return PatchRecord(
             project=str(data["project"]),
             path=str(data["path"]),
@@ -107,9 +120,21 @@ def read_patch_record(dot: Path, project: str) -> PatchRecord | None:
             patches=patches,
             files=files,
             source=path,
+            makefile=_relative(str(makefile)) if makefile is not None else None,
+            makefile_generated=bool(data.get("makefile_generated", False)),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise _bad(path, f"not a valid patch record ({e})") from None
+
+
+def _relative(rel: str) -> str:
+    """A project-relative path a record may name (no absolute path, no '..', nothing in .git)."""
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or "\\" in rel or "\0" in rel or any(
+        x in ("", ".", "..") or x.lower() == ".git" for x in parts
+    ):
+        raise ValueError(f"{rel!r} is not a path inside the project")
+    return rel
 
 
 def read_needs(dot: Path) -> tuple[OriginNeed, ...]:

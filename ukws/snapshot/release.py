@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ukws import git
 from ukws.errors import UsageError
 from ukws.manifest.model import Project
 from ukws.snapshot import records
@@ -16,17 +15,17 @@ from ukws.snapshot.archive import (
     ArchiveOrigin,
     ArchiveProject,
     ArchiveResult,
-    Overlay,
     plan,
     write_archive,
 )
 from ukws.snapshot.collect import take_snapshot
 from ukws.snapshot.manifest import Snapshot, render
+from ukws.snapshot.overlay import OverlayError, ReleaseFiles, release_files
 from ukws.workspace import Workspace
 
-OverlayFor = Callable[[Workspace, Project, str], Overlay | None]
-"""The files an application's patch series changes, given the workspace, the project and its pinned
-commit; None when the series cannot be applied. A project without patches is never asked."""
+OverlayFor = Callable[[Workspace, Snapshot, Project], ReleaseFiles]
+"""What ``ukws patch-app`` changes in an application at its pin (raises :class:`OverlayError` when
+its series does not apply there)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,33 +38,6 @@ class SnapshotResult:
     projects: int
     caveats: tuple[str, ...]
     archive: ArchiveResult | None = None
-
-
-def overlay_from_record(ws: Workspace, project: Project, commit: str) -> Overlay | None:
-    """The applied series' changes, from the ``ukws patch-app`` record: each changed file's
-    content after the series, taken from the object store when it holds the blob, else from the
-    working tree when the file there has exactly that blob id. None when the record is missing,
-    applies to another commit or another series, or a file no longer matches it."""
-    record = records.read_patch_record(ws.dot, project.name)
-    wanted = tuple((p.path, p.sha256) for p in project.app.patches) if project.app else ()
-    if record is None or record.base != commit or tuple((p.path, p.sha256) for p in record.patches) != wanted:
-        return None
-    top = ws.root / project.path
-    repo = git.open_repo(top)
-    out: dict[str, bytes | None] = {}
-    for rel, change in record.files:
-        if change.after is None:
-            out[rel] = None
-            continue
-        if git.has_blob(repo, change.after):
-            out[rel] = git.blob_bytes(repo, change.after)
-            continue
-        path = top / rel
-        data = path.read_bytes() if path.is_file() and not path.is_symlink() else None
-        if data is None or git.hash_blob(data) != change.after:
-            return None
-        out[rel] = data
-    return out
 
 
 def _write_atomic(path: Path, data: bytes) -> bool:
@@ -87,18 +59,24 @@ def _write_atomic(path: Path, data: bytes) -> bool:
 
 
 def archive_projects(
-    ws: Workspace, snap: Snapshot, overlay_for: OverlayFor
+    ws: Workspace, snap: Snapshot, overlay_for: OverlayFor = release_files
 ) -> tuple[tuple[ArchiveProject, ...], tuple[str, ...]]:
-    """What the archive holds of each project, and a caveat for each series it could not apply."""
+    """What the archive holds of each project (applications as ``ukws patch-app`` leaves them),
+    and a caveat for each series it could not apply."""
     out: list[ArchiveProject] = []
     caveats: list[str] = []
     for p in snap.manifest.projects:
-        overlay: Overlay | None = None
-        if p.app is not None and p.app.patches:
-            overlay = overlay_for(ws, p, p.revision)
-            if overlay is None:
-                caveats.append(f"{p.name}: the archive holds its sources without the patch series applied")
-        out.append(ArchiveProject(path=p.path, repo=ws.root / p.path, commit=p.revision, overlay=overlay))
+        files: ReleaseFiles | None = None
+        if p.app is not None:
+            try:
+                files = overlay_for(ws, snap, p)
+            except OverlayError as e:
+                caveats.append(f"{e}; the archive holds its sources without the patch series applied")
+        out.append(ArchiveProject(
+            path=p.path, repo=ws.root / p.path, commit=p.revision,
+            overlay=files.files if files is not None else None,
+            executable=files.executable if files is not None else frozenset(),
+        ))  # fmt: skip
     return tuple(out), tuple(caveats)
 
 
@@ -123,7 +101,7 @@ def make_snapshot(
     allow_dirty: bool = False,
     source_date_epoch: int | None = None,
     ukws_version: str,
-    overlay_for: OverlayFor = overlay_from_record,
+    overlay_for: OverlayFor = release_files,
 ) -> SnapshotResult:
     """Check the workspace, write the snapshot to ``output`` (None: only return its bytes) and the
     archive to ``archive``. The archive's mtime is ``source_date_epoch`` when given, else the

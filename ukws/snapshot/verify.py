@@ -18,7 +18,8 @@ from ukws.snapshot import records
 from ukws.snapshot.archive import GITLINK_KEY, ORIGINS_PREFIX, SNAPSHOT_MEMBER, ArchiveOrigin, Member, plan
 from ukws.snapshot.collect import changed_files
 from ukws.snapshot.manifest import read_snapshot
-from ukws.snapshot.release import OverlayFor, archive_origins, archive_projects, overlay_from_record
+from ukws.snapshot.overlay import release_files
+from ukws.snapshot.release import OverlayFor, archive_origins, archive_projects
 from ukws.workspace import Workspace, load_workspace_manifest
 
 
@@ -133,7 +134,7 @@ def _actual(info: tarfile.TarInfo, tar: tarfile.TarFile) -> tuple[str, str]:
 
 
 def verify_archive(
-    ws: Workspace, snapshot_path: Path, archive: Path, *, overlay_for: OverlayFor = overlay_from_record
+    ws: Workspace, snapshot_path: Path, archive: Path, *, overlay_for: OverlayFor = release_files
 ) -> VerifyResult:
     """Every member of ``archive`` that differs from what the snapshot says it holds, the files
     read from the workspace's git objects: missing, extra, other content, type or mode, and
