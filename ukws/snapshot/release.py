@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ukws.errors import UsageError
+from ukws.fileops import atomic_write
 from ukws.manifest.model import Project
 from ukws.snapshot import records
 from ukws.snapshot.archive import (
@@ -40,21 +39,11 @@ class SnapshotResult:
     archive: ArchiveResult | None = None
 
 
-def _write_atomic(path: Path, data: bytes) -> bool:
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` atomically unless ``path`` already holds exactly it; True when written."""
     if path.is_file() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
     return True
 
 
@@ -127,7 +116,7 @@ def make_snapshot(
         members, _repos = plan(snapshot_bytes=data, projects=projects, origins=origins)
         mtime = source_date_epoch if source_date_epoch is not None else snap.source_date_epoch
         result = write_archive(archive, members, mtime=mtime)
-    written = _write_atomic(output, data) if output is not None else False
+    written = _write_if_changed(output, data) if output is not None else False
     return SnapshotResult(
         snapshot_path=output,
         snapshot_bytes=data,
