@@ -51,7 +51,7 @@ def test_global_options_after_the_command(tmp_path: Path) -> None:
 def test_arguments_after_double_dash_and_option_values_are_left_alone(tmp_path: Path) -> None:
     ws = _synced_workspace(tmp_path)
     r = run("-C", str(ws), "sync", "--", "-v")
-    assert (r.exit_code, r.stderr) == (2, "ukws: no project '-v' in the manifest\n")
+    assert (r.exit_code, r.stderr) == (2, "ukws: no project '-v' in the workspace's manifest (see 'ukws list')\n")
     r = run("forall", "-C", str(ws), "-p", "-c", "echo -v -q -C x", "-v")
     assert r.exit_code == 0, r.stderr
     assert r.stdout == "project core/\n-v -q -C x\nproject lib-a/\n-v -q -C x\n"

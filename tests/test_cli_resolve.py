@@ -116,7 +116,7 @@ def test_update_why_json_and_usage(tmp_path: Path, upstream: Path) -> None:
         "ukws: projects are named only with --update (ukws resolve --update PROJECT...)\n",
     )
     r = ukws(ws, "resolve", "--why", "ghost")
-    assert (r.exit_code, r.stderr) == (1, "ukws: --why ghost: no such project in the manifest\n")
+    assert (r.exit_code, r.stderr) == (2, "ukws: --why ghost: no such project in the manifest\n")
 
 
 def test_unsatisfiable_exit_code_and_chain(tmp_path: Path, upstream: Path) -> None:

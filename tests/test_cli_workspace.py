@@ -406,7 +406,7 @@ def test_option_errors(tmp_path: Path) -> None:
     for command in (["status", "nosuch"], ["diff", "nosuch"], ["forall", "nosuch", "-c", "true"]):
         r = ukws(ws, *command)
         assert r.exit_code == 2
-        assert r.stderr == "ukws: no project named 'nosuch' in the workspace's manifest (see 'ukws list')\n"
+        assert r.stderr == "ukws: no project 'nosuch' in the workspace's manifest (see 'ukws list')\n"
 
 
 def test_json_outputs_and_info_details(tmp_path: Path) -> None:

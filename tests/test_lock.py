@@ -75,9 +75,9 @@ def test_lock_is_kept_until_updated(world: World, tmp_path: Path) -> None:
 
 
 def test_update_of_an_unknown_project_is_an_error(world: World, tmp_path: Path) -> None:
-    from ukws.errors import ResolveError
+    from ukws.errors import UsageError
 
-    with pytest.raises(ResolveError, match="--update nope: no such project in the manifest"):
+    with pytest.raises(UsageError, match="--update nope: no such project in the manifest"):
         resolve_workspace(root=world[0], manifest=manifest(tmp_path), update=("nope",))
 
 

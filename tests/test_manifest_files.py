@@ -100,8 +100,10 @@ def test_an_include_of_dev_zero_inside_the_root_is_not_read_either(tmp_path: Pat
 
 def _ukws(*args: str, cwd: Path, user: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    if user:  # another user cannot write coverage data into the checkout: leave it unmeasured
-        env = {k: v for k, v in env.items() if not k.startswith("COVERAGE_")}
+    if user:
+        # Another user cannot write this run's coverage data (it belongs to the caller): measuring
+        # that process would add a traceback to its stderr at exit.
+        env = {k: v for k, v in env.items() if not k.startswith(("COVERAGE_", "COV_CORE_"))}
     return subprocess.run([*(user or []), sys.executable, "-m", "ukws", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, check=False, env=env)
 

@@ -394,3 +394,11 @@ def test_a_crlf_checkout(tmp_path: Path) -> None:
     assert "already applied" in ukws(ws, "patch-app").stdout
     assert ukws(ws, "patch-app", "--revert").exit_code == 0
     assert _snapshot(app_dir) == pristine
+
+
+def test_diff_and_status_name_a_makefile_pointed_without_patches(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, make_world(tmp_path, patches={}))
+    assert ukws(ws, "patch-app").exit_code == 0
+    diff = ukws(ws, "diff").stdout
+    assert diff.startswith(f"project {APP}/\n# ukws patch-app: no patches, Makefile pointed\n"), diff
+    assert "patch series applied (no patches, Makefile pointed)" in ukws(ws, "status").stdout

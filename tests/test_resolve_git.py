@@ -12,7 +12,7 @@ import pytest
 from tests.gitutil import commit, tag
 from tests.manifestutil import write_manifest
 from tests.resolveutil import World, copy_world, manifest_xml, shared_world
-from ukws.errors import ResolveError
+from ukws.errors import ResolveError, UsageError
 from ukws.manifest import load
 from ukws.resolve.plan import WorkspaceResolution, resolve_workspace
 
@@ -304,7 +304,7 @@ def test_why_explains_constraints_ties_and_role_less_pins(run: Runner) -> None:
     assert [(r.constraint, r.kind) for r in tools.reasons] == [
         ("tools at revision RELEASE-0.12.0", "revision")
     ]
-    with pytest.raises(ResolveError, match="--why ghost: no such project in the manifest"):
+    with pytest.raises(UsageError, match="--why ghost: no such project in the manifest"):
         why(res, "ghost")
 
 

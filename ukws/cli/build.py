@@ -89,7 +89,8 @@ def build_cmd(
             for image in b.images:
                 sys.stderr.write(f"ukws: built {b.target}: {image}\n")
     if result.returncode:
-        raise typer.Exit(result.returncode)
+        # make's own status is in the message; ukws's is 1, as for every failure (2 means usage).
+        raise typer.Exit(common.EXIT_FAILURE)
 
 
 def run_cmd(

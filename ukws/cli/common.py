@@ -271,5 +271,5 @@ def only(manifest: Manifest, projects: list[str] | None) -> Manifest:
     known = {p.name for p in manifest.projects} | {p.path for p in manifest.projects}
     unknown = sorted(wanted - known)
     if unknown:
-        raise UsageError(f"no project named {unknown[0]!r} in the workspace's manifest (see 'ukws list')")
+        raise UsageError(f"no project {unknown[0]!r} in the workspace's manifest (see 'ukws list')")
     return replace(manifest, projects=tuple(p for p in manifest.projects if p.name in wanted or p.path in wanted))

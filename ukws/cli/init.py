@@ -109,7 +109,7 @@ def init_cmd(
         common.emit_json(result)
         return
     for failure in result.url_failures:
-        common.info(f"warning: {failure}; trying the next URL")
+        common.info(f"ukws: warning: {failure}; trying the next URL")
     if result.url_failures:
         common.info(f"manifest repository fetched from {result.url_used}")
     verb = "switched" if result.reinit and result.manifest_changed else "reconfigured" if result.reinit else "created"

@@ -70,9 +70,9 @@ def _target(manifest: str | None, lock: Path | None) -> _Target:
 
 def _warn(lines: tuple[str, ...], notes: tuple[str, ...] = ()) -> None:
     for line in lines:
-        common.info(f"warning: {line}")
+        common.info(f"ukws: warning: {line}")
     for line in notes:
-        common.debug(f"note: {line}")
+        common.debug(f"ukws: note: {line}")
 
 
 def resolve_cmd(

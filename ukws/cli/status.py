@@ -116,7 +116,8 @@ def diff_cmd(
         if d.path in series:
             # Files the series added are untracked, so the patch below does not show them.
             first, *rest = series_words(series[d.path])
-            sys.stdout.write(f"# ukws patch-app: {'; '.join([first + ' applied', *rest])}\n")
+            first += " applied" if series[d.path].patches else ""
+            sys.stdout.write(f"# ukws patch-app: {'; '.join([first, *rest])}\n")
         if d.patch:
             sys.stdout.write(d.patch)
             if not d.patch.endswith("\n"):

@@ -268,9 +268,9 @@ def _finish(
         common.emit_json({**report, **(extra or {})})
     else:
         for warning in result.warnings:
-            common.info(f"warning: {warning}")
+            common.info(f"ukws: warning: {warning}")
         for r in resumed:
-            common.info(f"{'patched' if r.ok else 'warning:'} {r.name} ({r.path}): {r.message}")
+            common.info(f"{'patched' if r.ok else 'ukws: warning:'} {r.name} ({r.path}): {r.message}")
         limit = None if common.STATE.verbosity > 0 else SUMMARY_LIMIT
         for line in summary_lines(result, common.elapsed(), limit):
             common.info(line)
@@ -283,13 +283,13 @@ def _finish(
 
 def _report_manifest_update(update: ManifestCheckout) -> None:
     for failure in update.failures:
-        common.info(f"warning: manifest repository: {failure}; trying the next URL")
+        common.info(f"ukws: warning: manifest repository: {failure}; trying the next URL")
     if update.failures:
         common.info(f"manifest repository fetched from {update.url}")
     if update.action == "updated":
         common.info(f"manifest repository updated to {update.sha[:12]}")
     elif update.action in ("skipped", "failed"):
-        common.info(f"warning: manifest repository not updated: {update.message}")
+        common.info(f"ukws: warning: manifest repository not updated: {update.message}")
 
 
 def fetch_cmd(

@@ -21,7 +21,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 
 from ukws import git
-from ukws.errors import Location, ResolveError
+from ukws.errors import Location, ResolveError, UsageError
 from ukws.kconfig.discovery import Discovery, Edge, Missing, discover
 from ukws.kconfig.evaluate import UserValue, read_defconfig
 from ukws.kconfig.parse import ProjectKconfig, load_project
@@ -280,7 +280,7 @@ def resolve_workspace(
         try:
             manifest.project(name)
         except KeyError:
-            raise ResolveError(f"--update {name}: no such project in the manifest") from None
+            raise UsageError(f"--update {name}: no such project in the manifest") from None
     role_projects = [p for p in manifest.projects if p.role is not None]
     seen: dict[str, Project] = {}
     for p in role_projects:
@@ -560,7 +560,7 @@ def why(res: WorkspaceResolution, name: str) -> Why:
     try:
         pin = res.pin(name)
     except KeyError:
-        raise ResolveError(f"--why {name}: no such project in the manifest") from None
+        raise UsageError(f"--why {name}: no such project in the manifest") from None
     reasons = tuple(
         Reason(constraint=c.describe(), origin=str(c.origin), kind=c.origin.kind)
         for c in res.constraints.get(pin.name, ())

@@ -134,7 +134,7 @@ def _select(manifest: Manifest, only: Sequence[str]) -> list[Project]:
     for item in only:
         matches = [p for p in manifest.projects if item in (p.name, p.path)]
         if not matches:
-            raise UsageError(f"no project {item!r} in the manifest")
+            raise UsageError(f"no project {item!r} in the workspace's manifest (see 'ukws list')")
         for p in matches:
             chosen[p.path] = p
     return [p for p in manifest.projects if p.path in chosen]
