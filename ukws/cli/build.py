@@ -103,7 +103,10 @@ def run_cmd(
     memory: Annotated[int, typer.Option("-m", "--memory", help="Guest memory in MiB (kvm, xen).")] = 64,
     timeout: TimeoutOpt = None,
     accel: Annotated[
-        str, typer.Option("--accel", help="kvm images: auto (KVM when it works, else TCG), kvm or tcg.")
+        str,
+        typer.Option(
+            "--accel", help="kvm images: auto (KVM when it works, else TCG), kvm or tcg.", metavar="auto|kvm|tcg"
+        ),
     ] = "auto",
 ) -> None:
     """Boot a built image: ukws run [APP] [-t TARGET] [-- ARGS]. Xen images: print their xl configuration."""
