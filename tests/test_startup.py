@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from tests.gitutil import file_url
 from tests.wsutil import serve_workspace
-from ukws.cli import app
+from ukws.cli import COMMANDS, MODULES, app, build_app, command_module
 
 HEAVY = frozenset({"typer", "rich", "lxml", "pygit2", "packaging", "resolvelib", "yaml", "markdown_it"})
 """Third-party packages that cost start-up time; a command loads those it needs and no others."""
@@ -74,6 +74,7 @@ CASES = [
     Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
 ]
 
 
@@ -112,4 +113,29 @@ def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     tops = {m.split(".")[0] for m in loaded}
     assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
     assert case.needed <= loaded | tops
+    owner = command_module(list(case.args))
+    if owner is not None:
+        # A command loads its own command module only (and the one it borrows options from).
+        borrowed = {"ukws.cli.manifest"} if owner in ("status", "resolve") else set()
+        cli_modules = {m for m in loaded if m.startswith("ukws.cli.")}
+        assert cli_modules <= {"ukws.cli.common", f"ukws.cli.{owner}", *borrowed}
+
+
+def test_every_command_is_found_in_its_own_module() -> None:
+    whole = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert whole == set(COMMANDS)
+    for module in MODULES:
+        alone = build_app((module,))
+        names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
+        assert names == {c for c, m in COMMANDS.items() if m == module}
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [(["sync", "-l"], "sync"), (["-C", "sync", "list"], "status"), (["-Cx", "-qv", "--verbose", "fetch"], "sync"),
+     (["-v", "-v", "manifest", "validate"], "manifest"), (["patch-app"], "patch"), (["--help", "sync"], None),
+     (["-h"], None), (["--version"], None), (["-x", "sync"], None), (["lst"], None), ([], None), (["-C"], None)],
+)
+def test_the_command_is_read_before_the_command_line_is_built(args: list[str], module: str | None) -> None:
+    assert command_module(args) == module
 
