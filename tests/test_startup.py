@@ -51,6 +51,8 @@ class Case:
     forbidden: frozenset[str]
     needed: frozenset[str] = frozenset()
     """Modules the command must load: proof that the check sees what a command imports."""
+    absent: frozenset[str] = frozenset()
+    """ukws modules the command must not load there."""
 
 
 CASES = [
@@ -72,7 +74,8 @@ CASES = [
     Case(args=("status",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
-    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
+         absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside
     Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
 ]
@@ -113,6 +116,7 @@ def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     tops = {m.split(".")[0] for m in loaded}
     assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
     assert case.needed <= loaded | tops
+    assert not case.absent & loaded
     owner = command_module(list(case.args))
     if owner is not None:
         # A command loads its own command module only (and the one it borrows options from).
