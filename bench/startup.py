@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup(work: Path) -> dict[str, Path]:
-    """The places commands run in: ``outside``, ``shipped`` and ``synced``."""
+    """The places commands run in: ``outside``, ``shipped``, ``synced``, ``large`` (a generated
+    10,000-project manifest, bench/manifest_parse.py's) and ``ws10k`` (a workspace of it, nothing
+    cloned)."""
     sys.path.insert(0, str(ROOT))
     os.environ.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
     from typer.testing import CliRunner
@@ -43,7 +45,15 @@ def setup(work: Path) -> dict[str, Path]:
     url = file_url(served.root / "manifest")
     assert runner.invoke(app, ["-C", str(work), "init", "-u", url, "synced"]).exit_code == 0
     assert runner.invoke(app, ["-C", str(work / "synced"), "sync"]).exit_code == 0
-    return {"outside": outside, "shipped": work / "shipped", "synced": work / "synced"}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from manifest_parse import generate
+
+    large = work / "large"
+    large.mkdir()
+    generate(large, 10_000, 10)
+    assert runner.invoke(app, ["-C", str(work), "init", "-m", str(large / "default.xml"), "ws10k"]).exit_code == 0
+    return {"outside": outside, "shipped": work / "shipped", "synced": work / "synced", "large": large,
+            "ws10k": work / "ws10k"}
 
 
 COMMANDS: list[tuple[str, tuple[str, ...]]] = [
@@ -60,7 +70,16 @@ COMMANDS: list[tuple[str, tuple[str, ...]]] = [
     ("synced", ("diff",)),
     ("synced", ("sync", "-l")),
     ("synced", ("forall", "-c", "true")),
+    ("large", ("list", "-m", "default.xml")),
+    ("ws10k", ("list",)),
 ]
+
+TARGETS = {
+    ("synced", "ukws sync -l"): 0.12,
+    ("large", "ukws list -m default.xml"): 0.2,
+    ("ws10k", "ukws list"): 0.25,
+}
+"""Whole-command targets in seconds (``sync -l`` here syncs two projects)."""
 
 
 def once(argv: list[str], cwd: Path) -> float | None:
@@ -107,7 +126,11 @@ def main() -> None:
                 print(f"  {name:<36} {where:<8} FAILED")
                 continue
             t = statistics.median(times[where, name])
-            print(f"  {name:<36} {where:<8} {t * 1000:7.1f} ms  {t / floor:5.1f}x the floor")
+            target = TARGETS.get((where, name))
+            verdict = ""
+            if target is not None:
+                verdict = f"  target <= {target * 1000:.0f} ms: {'met' if t <= target else 'MISSED'}"
+            print(f"  {name:<36} {where:<8} {t * 1000:7.1f} ms  {t / floor:5.1f}x the floor{verdict}")
 
 
 if __name__ == "__main__":
