@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from tests.gitutil import file_url
 from tests.wsutil import serve_workspace
-from ukws.cli import COMMANDS, MODULES, app, build_app, command_module
+from ukws.cli import COMMANDS, MODULES, app, build_app, command_name
 
 HEAVY = frozenset({"typer", "rich", "lxml", "pygit2", "packaging", "resolvelib", "yaml", "markdown_it"})
 """Third-party packages that cost start-up time; a command loads those it needs and no others."""
@@ -117,8 +117,9 @@ def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
     assert case.needed <= loaded | tops
     assert not case.absent & loaded
-    owner = command_module(list(case.args))
-    if owner is not None:
+    name = command_name(list(case.args))
+    if name is not None:
+        owner = COMMANDS[name]
         # A command loads its own command module only (and the one it borrows options from).
         borrowed = {"ukws.cli.manifest"} if owner in ("status", "resolve") else set()
         cli_modules = {m for m in loaded if m.startswith("ukws.cli.")}
@@ -132,14 +133,18 @@ def test_every_command_is_found_in_its_own_module() -> None:
         alone = build_app((module,))
         names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
         assert names == {c for c, m in COMMANDS.items() if m == module}
+    for command, module in COMMANDS.items():
+        alone = build_app((module,), only=command)
+        names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
+        assert names == {command}
 
 
 @pytest.mark.parametrize(
-    ("args", "module"),
-    [(["sync", "-l"], "sync"), (["-C", "sync", "list"], "status"), (["-Cx", "-qv", "--verbose", "fetch"], "sync"),
-     (["-v", "-v", "manifest", "validate"], "manifest"), (["patch-app"], "patch"), (["--help", "sync"], None),
+    ("args", "name"),
+    [(["sync", "-l"], "sync"), (["-C", "sync", "list"], "list"), (["-Cx", "-qv", "--verbose", "fetch"], "fetch"),
+     (["-v", "-v", "manifest", "validate"], "manifest"), (["patch-app"], "patch-app"), (["--help", "sync"], None),
      (["-h"], None), (["--version"], None), (["-x", "sync"], None), (["lst"], None), ([], None), (["-C"], None)],
 )
-def test_the_command_is_read_before_the_command_line_is_built(args: list[str], module: str | None) -> None:
-    assert command_module(args) == module
+def test_the_command_is_read_before_the_command_line_is_built(args: list[str], name: str | None) -> None:
+    assert command_name(args) == name
 

@@ -71,20 +71,24 @@ COMMANDS = {
 """Each command and the module that adds it (tests/test_startup.py checks this against the modules)."""
 
 
-def build_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
-    """The command line with the commands of ``modules``. Each module adds its commands; none of
-    them imports lxml or pygit2 at import time."""
+def build_app(modules: tuple[str, ...] = MODULES, *, only: str | None = None) -> typer.Typer:
+    """The command line with the commands of ``modules`` (``only``: just the command of that name).
+    Each module adds its commands; none of them imports lxml or pygit2 at import time. The CLI
+    framework reads the signature of every command it is given each time it runs: a command line
+    that names one command is given that one."""
     application = _new_app()
     for name in modules:
         importlib.import_module(f"ukws.cli.{name}").register(application)
+    if only is not None:
+        application.registered_commands = [c for c in application.registered_commands if c.name == only]
+        application.registered_groups = [g for g in application.registered_groups if g.name == only]
     return application
 
 
-def command_module(args: list[str]) -> str | None:
-    """The module of the command ``args`` run, when the command line names one before anything
-    else that needs the whole command line (``--help``, ``--version``, an unknown option or
-    command): a command then loads its own module only, and the CLI framework builds that
-    module's commands only."""
+def command_name(args: list[str]) -> str | None:
+    """The command ``args`` run, when the command line names one before anything else that needs
+    the whole command line (``--help``, ``--version``, an unknown option or command): a command
+    then loads its own module only, and the CLI framework builds that command only."""
     i = 0
     while i < len(args):
         arg = args[i]
@@ -97,7 +101,7 @@ def command_module(args: list[str]) -> str | None:
             continue
         if arg.startswith("-"):
             return None
-        return COMMANDS.get(arg)
+        return arg if arg in COMMANDS else None
     return None
 
 
@@ -115,8 +119,8 @@ def main(started: float | None = None) -> None:
 
     ``started`` is ``time.perf_counter()`` when the process started: timings count from there."""
     common.PROCESS_START = started
-    module = command_module(sys.argv[1:])
-    application = build_app((module,)) if module is not None else __getattr__("app")
+    name = command_name(sys.argv[1:])
+    application = build_app((COMMANDS[name],), only=name) if name is not None else __getattr__("app")
     try:
         rc = application(prog_name="ukws", standalone_mode=False)
     except KeyboardInterrupt:
