@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup(work: Path) -> dict[str, Path]:
-    """The places commands run in: ``outside``, ``shipped`` and ``synced``."""
+    """The places commands run in: ``outside``, ``shipped``, ``synced``, ``large`` (a generated
+    10,000-project manifest, bench/manifest_parse.py's) and ``ws10k`` (a workspace of it, nothing
+    cloned)."""
     sys.path.insert(0, str(ROOT))
     os.environ.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
     from typer.testing import CliRunner
@@ -43,7 +45,15 @@ def setup(work: Path) -> dict[str, Path]:
     url = file_url(served.root / "manifest")
     assert runner.invoke(app, ["-C", str(work), "init", "-u", url, "synced"]).exit_code == 0
     assert runner.invoke(app, ["-C", str(work / "synced"), "sync"]).exit_code == 0
-    return {"outside": outside, "shipped": work / "shipped", "synced": work / "synced"}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from manifest_parse import generate
+
+    large = work / "large"
+    large.mkdir()
+    generate(large, 10_000, 10)
+    assert runner.invoke(app, ["-C", str(work), "init", "-m", str(large / "default.xml"), "ws10k"]).exit_code == 0
+    return {"outside": outside, "shipped": work / "shipped", "synced": work / "synced", "large": large,
+            "ws10k": work / "ws10k"}
 
 
 COMMANDS: list[tuple[str, tuple[str, ...]]] = [
@@ -60,7 +70,16 @@ COMMANDS: list[tuple[str, tuple[str, ...]]] = [
     ("synced", ("diff",)),
     ("synced", ("sync", "-l")),
     ("synced", ("forall", "-c", "true")),
+    ("large", ("list", "-m", "default.xml")),
+    ("ws10k", ("list",)),
 ]
+
+TARGETS = {
+    ("synced", "ukws sync -l"): 0.12,
+    ("large", "ukws list -m default.xml"): 0.2,
+    ("ws10k", "ukws list"): 0.25,
+}
+"""Whole-command targets in seconds (``sync -l`` here syncs two projects)."""
 
 
 def once(argv: list[str], cwd: Path) -> float | None:
@@ -88,6 +107,9 @@ def main() -> None:
             ("", "git --version", ["git", "--version"], places["outside"]),
             ("", "python -c 'import pygit2'", [py, "-c", "import pygit2"], places["outside"]),
             ("", "python -c 'import typer'", [py, "-c", "import typer"], places["outside"]),
+            # What a command that reads git and a manifest cannot do without: its own floor.
+            ("", "python -c 'import pygit2, typer, lxml'", [py, "-c", "import pygit2, typer, lxml.etree"],
+             places["outside"]),
         ]
         rows += [(where, "ukws " + " ".join(a), [py, "-m", "ukws", *a], places[where]) for where, a in COMMANDS]
         times: dict[tuple[str, str], list[float]] = {(where, name): [] for where, name, _, _ in rows}
@@ -104,10 +126,14 @@ def main() -> None:
         print(f"start-up, median of {args.repeat} interleaved rounds (load average after: {load()})")
         for where, name, _, _ in rows:
             if (where, name) in failed or not times[where, name]:
-                print(f"  {name:<36} {where:<8} FAILED")
+                print(f"  {name:<40} {where:<8} FAILED")
                 continue
             t = statistics.median(times[where, name])
-            print(f"  {name:<36} {where:<8} {t * 1000:7.1f} ms  {t / floor:5.1f}x the floor")
+            target = TARGETS.get((where, name))
+            verdict = ""
+            if target is not None:
+                verdict = f"  target <= {target * 1000:.0f} ms: {'met' if t <= target else 'MISSED'}"
+            print(f"  {name:<40} {where:<8} {t * 1000:7.1f} ms  {t / floor:5.1f}x the floor{verdict}")
 
 
 if __name__ == "__main__":

@@ -140,23 +140,45 @@ class Run:
     max_rss_mb: float
 
 
+_MEASURE = """
+import os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(out, "w") as f:
+    f.write(f"{seconds} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command from a small process and writes its wall time and peak memory. Linux counts a
+process's peak memory from the one it was forked from: measured straight from this script (which
+holds the in-process syncs' memory), every command would show this script's size."""
+
+
 def run(argv: Sequence[str], cwd: Path) -> Run:
     """Run a command to completion; its wall time and peak resident memory."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode() if proc.stderr else ""
+    with tempfile.NamedTemporaryFile(prefix="ukws-bench-", suffix=".txt") as out:
+        wrapped = [sys.executable, "-c", _MEASURE, out.name, *argv]
+        proc = subprocess.run(wrapped, cwd=cwd, env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
+        seconds, rss_kb = Path(out.name).read_text().split()
+    return Run(seconds=float(seconds), max_rss_mb=int(rss_kb) / 1024)
+
+
+def _plain(argv: Sequence[str], cwd: Path) -> None:
+    proc = subprocess.run(argv, cwd=cwd, env=CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
-    return Run(seconds=seconds, max_rss_mb=usage.ru_maxrss / 1024)
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr.decode()}")
 
 
 def parallel(commands: Sequence[Sequence[str]], cwd: Path, jobs: int) -> float:
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda c: run(c, cwd), commands))
+        list(pool.map(lambda c: _plain(c, cwd), commands))
     return time.perf_counter() - start
 
 

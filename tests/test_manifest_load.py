@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.manifestutil import ORIGIN, write_manifest
 from ukws.errors import ManifestError
-from ukws.manifest import LibraryPolicy, Role, load, select_groups, write
-from ukws.manifest.groups import matches_groups
+from ukws.manifest import LibraryPolicy, Project, Role, load, select_groups, write
+from ukws.manifest.groups import has_group, matches_groups
 from ukws.manifest.revision import RevisionKind, is_sha, revision_kind
 
 
@@ -301,3 +303,16 @@ def test_model_lookups(tmp_path: Path) -> None:
     assert m.remote("origin").fetch == "https://example.org/base/"
     with pytest.raises(KeyError):
         m.remote("nothing")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "notdefault", "default", "all", "name:p", "path:q/r"]), max_size=4),
+    st.sampled_from(["p", "q/r", "a"]),
+    st.sampled_from(["p", "q/r", "b"]),
+    st.sampled_from(["a", "b", "x", "default", "notdefault", "all", "name:p", "name:q/r", "path:q/r", "path:p",
+                     "name:", "path:", "name", ""]),
+)
+def test_a_group_test_agrees_with_the_groups_repo_gives(groups: list[str], name: str, path: str, group: str) -> None:
+    p = Project(name=name, path=path, remote="o", revision="main", fetch_url="u", groups=tuple(groups))
+    assert has_group(p, group) == (group in p.all_groups())

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ukws.manifest.paths import INVISIBLE, check_path
+from ukws.manifest.paths import INVISIBLE, check_path, path_rules
 from ukws.manifest.urls import check_url
 
 PIECES = st.sampled_from(["a", "b", "..", ".", "", ".git", ".GIT", " .git", ".repo", ".repoX", ".ukws", "~",
@@ -25,6 +25,18 @@ def test_accepted_paths_stay_inside_and_avoid_git_dirs(path: str) -> None:
     parts = path.split("/")
     assert all(p.strip().lower() != ".git" and p not in (".", "..", "") for p in parts), path
     assert not INVISIBLE.intersection(path) and "\\" not in path and "~" not in path
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(PIECES | st.sampled_from(["-x", "x-", "a.b", "A_Z", "@,=+", "a:b", "..x", ".x"]), min_size=1,
+             max_size=5).map("/".join)
+    | st.from_regex(r"[a-z.\-/]{0,12}", fullmatch=True),
+    st.booleans(),
+    st.booleans(),
+)
+def test_plain_path_shortcut_agrees_with_every_rule(path: str, dir_ok: bool, dot_ok: bool) -> None:
+    assert check_path(path, dir_ok=dir_ok, dot_ok=dot_ok) == path_rules(path, dir_ok=dir_ok, dot_ok=dot_ok)
 
 
 @pytest.mark.parametrize(

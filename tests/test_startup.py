@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from tests.gitutil import file_url
 from tests.wsutil import serve_workspace
-from ukws.cli import app
+from ukws.cli import COMMANDS, MODULES, app, build_app, command_name
 
 HEAVY = frozenset({"typer", "rich", "lxml", "pygit2", "packaging", "resolvelib", "yaml", "markdown_it"})
 """Third-party packages that cost start-up time; a command loads those it needs and no others."""
@@ -51,6 +51,8 @@ class Case:
     forbidden: frozenset[str]
     needed: frozenset[str] = frozenset()
     """Modules the command must load: proof that the check sees what a command imports."""
+    absent: frozenset[str] = frozenset()
+    """ukws modules the command must not load there."""
 
 
 CASES = [
@@ -72,8 +74,10 @@ CASES = [
     Case(args=("status",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
-    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
+         absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside
     Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
 ]
 
 
@@ -112,4 +116,35 @@ def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     tops = {m.split(".")[0] for m in loaded}
     assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
     assert case.needed <= loaded | tops
+    assert not case.absent & loaded
+    name = command_name(list(case.args))
+    if name is not None:
+        owner = COMMANDS[name]
+        # A command loads its own command module only (and the one it borrows options from).
+        borrowed = {"ukws.cli.manifest"} if owner in ("status", "resolve") else set()
+        cli_modules = {m for m in loaded if m.startswith("ukws.cli.")}
+        assert cli_modules <= {"ukws.cli.common", f"ukws.cli.{owner}", *borrowed}
+
+
+def test_every_command_is_found_in_its_own_module() -> None:
+    whole = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert whole == set(COMMANDS)
+    for module in MODULES:
+        alone = build_app((module,))
+        names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
+        assert names == {c for c, m in COMMANDS.items() if m == module}
+    for command, module in COMMANDS.items():
+        alone = build_app((module,), only=command)
+        names = {c.name for c in alone.registered_commands} | {g.name for g in alone.registered_groups}
+        assert names == {command}
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [(["sync", "-l"], "sync"), (["-C", "sync", "list"], "list"), (["-Cx", "-qv", "--verbose", "fetch"], "fetch"),
+     (["-v", "-v", "manifest", "validate"], "manifest"), (["patch-app"], "patch-app"), (["--help", "sync"], None),
+     (["-h"], None), (["--version"], None), (["-x", "sync"], None), (["lst"], None), ([], None), (["-C"], None)],
+)
+def test_the_command_is_read_before_the_command_line_is_built(args: list[str], name: str | None) -> None:
+    assert command_name(args) == name
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pygit2
 
 from tests.gitutil import commit, file_url, head_sha, make_manifest, make_project, upstream
-from ukws.status import project_diff, project_status
+from ukws.status import project_diff, project_status, sync_states
 from ukws.sync.engine import SyncOptions, sync
 
 
@@ -47,3 +47,23 @@ def test_status_and_diff(tmp_path: Path) -> None:
     assert "+changed" in diffs["alpha"] and "+edited" in diffs["alpha"]
     assert "new.txt" not in diffs["alpha"]
     assert diffs["beta"] == "" and diffs["gamma"] == ""
+
+
+def test_sync_states_of_a_workspace_synced_in_part(tmp_path: Path) -> None:
+    upstream(tmp_path / "up" / "alpha")
+    url = file_url(tmp_path / "up" / "alpha")
+    paths = ("deep/a", "deep/never/b", "gone/c", "file/d", "deep/a/nested")
+    m = make_manifest(*(make_project(p, url) for p in paths))
+    root = tmp_path / "ws"
+    root.mkdir()
+    sync(root=root, state_dir=root / ".ukws", manifest=m, options=SyncOptions(only=("deep/a", "deep/a/nested")))
+    (root / "file").write_text("a file where a folder of projects would be\n")
+    (root / "deep" / "never").mkdir()  # a folder without a repository
+    states = sync_states(root=root, manifest=m)
+    assert states == {
+        "deep/a": (True, True, "at pin"),
+        "deep/a/nested": (True, True, "at pin"),
+        "deep/never/b": (False, False, "not synced"),
+        "gone/c": (False, False, "not synced"),
+        "file/d": (False, False, "not synced"),
+    }

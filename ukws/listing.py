@@ -42,8 +42,9 @@ def list_projects(
     outside = (None, None, None)
     missing = (False, False, "not synced")
     rows: list[ProjectRow] = []
+    every = selectors == ("all",)
     for p in manifest.projects:
-        if not matches_groups(p, selectors):
+        if not every and not matches_groups(p, selectors):
             continue
         candidates = tuple(urls(p)) if urls is not None else ()
         synced, at_pin, where = outside if state is None else state.get(p.path, missing)

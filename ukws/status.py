@@ -180,8 +180,19 @@ def sync_states(
     does not exist costs one ``stat``; a repository that cannot be read is synced, in ``error``."""
     out: dict[str, tuple[bool, bool, str]] = {}
     top = str(root)
+    folders: dict[str, bool] = {}
+
+    def is_folder(path: str) -> bool:
+        # A folder below one that is missing is missing too: in a workspace synced in part, one
+        # stat answers for every project under a folder that was never made.
+        known = folders.get(path)
+        if known is None:
+            parent = path.rpartition("/")[0]
+            known = folders[path] = (not parent or is_folder(parent)) and os.path.isdir(os.path.join(top, path))
+        return known
+
     for p in manifest.projects:
-        if not os.path.isdir(os.path.join(top, p.path)):
+        if not is_folder(p.path):
             out[p.path] = (False, False, NOT_SYNCED)
             continue
         from ukws import git

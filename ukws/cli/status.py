@@ -201,9 +201,10 @@ def render_rows(rows: tuple[ProjectRow, ...], *, manifest_urls: bool = False) ->
          ",".join(r.groups))
         for r in rows
     ]  # fmt: skip
-    widths = [max((len(row[i]) for row in table), default=0) for i in range(len(table[0]) if table else 0)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True) if w).rstrip() for row in table]
-    return "".join(line + "\n" for line in lines)
+    widths = [max(map(len, column), default=0) for column in zip(*table, strict=True)]
+    # One format per line; a column empty in every row is left out.
+    line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if w)
+    return "".join(line.format(*row).rstrip() + "\n" for row in table)
 
 
 def register(app: typer.Typer) -> None:

@@ -206,7 +206,6 @@ def _sync(
     as_json: bool,
 ) -> SyncOutcome:
     from ukws import workspace
-    from ukws.build import patch
     from ukws.errors import UsageError
     from ukws.sync import engine as sync
 
@@ -227,6 +226,10 @@ def _sync(
         for note in unsupported_features(manifest):
             common.info(f"ukws: note: {note}")
     count = len(projects) if projects else len(manifest.projects)
+    # Patch series exist on applications only: without one, the patch machinery is not loaded.
+    has_apps = any(p.app is not None for p in manifest.projects)
+    if has_apps:
+        from ukws.build import patch
     with SyncView(count, fancy=fancy_output() and not as_json) as view:
         options = workspace.sync_options(
             ws,
@@ -239,12 +242,12 @@ def _sync(
             prune=prune,
             only=tuple(projects or ()),
             progress=None if as_json else view,
-            before_move=None if network_only else patch.suspend_for_move(ws),
+            before_move=patch.suspend_for_move(ws) if has_apps and not network_only else None,
             timeout=timeout,
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
-    resumed = patch.resume_after_sync(ws, manifest, checkout=not network_only)
+    resumed = patch.resume_after_sync(ws, manifest, checkout=not network_only) if has_apps else ()
     return manifest_update, result, resumed
 
 

@@ -182,7 +182,9 @@ def fetch(
     if source is None and (path := local_path(url)) is not None and not path.exists():
         raise GitError(f"no such repository: {path}")
     if source is not None:
-        if not prune and (_local_refs_current(repo, source, refspecs) or _copy_from_local(repo, source, refspecs)):
+        # The source is opened once: its refs tell both whether anything is to do and what to set.
+        wanted = None if prune else _source_refs(source, refspecs)
+        if wanted is not None and (_refs_here(repo, wanted) or _copy_from_local(repo, source, wanted)):
             return _local_head(source) if default_branch else None
         url = str(source)
         depth = 0  # the local transport cannot fetch shallow; objects are copied cheaply anyway
@@ -251,7 +253,18 @@ def refs_current(repo: pygit2.Repository, url: str, refspecs: Sequence[str]) -> 
     """True when ``url`` is a local repository whose refs named by the plain ``+src:dst``
     ``refspecs`` already have their values in ``repo`` (a fetch would change nothing)."""
     source = local_source(url)
-    return source is not None and _local_refs_current(repo, source, refspecs)
+    if source is None:
+        return False
+    wanted = _source_refs(source, refspecs)
+    return wanted is not None and _refs_here(repo, wanted)
+
+
+def _source_refs(source: Path, refspecs: Sequence[str]) -> list[tuple[str, pygit2.Oid]] | None:
+    """:func:`_expand` over the local repository ``source``; None when it cannot be read."""
+    try:
+        return _expand(pygit2.Repository(str(source)), refspecs)
+    except (pygit2.GitError, KeyError):
+        return None
 
 
 def _expand(src: pygit2.Repository, refspecs: Sequence[str]) -> list[tuple[str, pygit2.Oid]] | None:
@@ -277,13 +290,10 @@ def _expand(src: pygit2.Repository, refspecs: Sequence[str]) -> list[tuple[str, 
     return out
 
 
-def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
-    """True when every ref the refspecs fetch from the local ``source`` already has its value here
-    (the source is read directly: a fetch would only confirm it)."""
+def _refs_here(repo: pygit2.Repository, wanted: list[tuple[str, pygit2.Oid]]) -> bool:
+    """True when every ref a fetch from a local source would set (``wanted``, read from the source
+    directly) already has its value here: the fetch would only confirm it."""
     try:
-        wanted = _expand(pygit2.Repository(str(source)), refspecs)
-        if wanted is None:
-            return False
         for ours, target in wanted:
             ref = repo.references.get(ours)
             if ref is None or ref.resolve().target != target:
@@ -293,17 +303,12 @@ def _local_refs_current(repo: pygit2.Repository, source: Path, refspecs: Sequenc
     return True
 
 
-def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[str]) -> bool:
-    """Fetch ``refspecs`` from a local repository by hardlinking its object files and setting the
-    refs that differ: no pack is built. False (nothing done) when that is not possible."""
+def _copy_from_local(repo: pygit2.Repository, source: Path, targets: list[tuple[str, pygit2.Oid]]) -> bool:
+    """Fetch from a local repository by hardlinking its object files and setting the refs that
+    differ (``targets``, read from it): no pack is built. False (nothing done) when that is not
+    possible."""
     gitdir = git_dir(source)
     if gitdir is None or (gitdir / "shallow").exists() or (gitdir / "objects" / "info" / "alternates").exists():
-        return False
-    try:
-        targets = _expand(pygit2.Repository(str(source)), refspecs)
-    except (pygit2.GitError, KeyError):
-        return False
-    if targets is None:
         return False
     if any(target not in repo for _, target in targets):
         seed_objects(repo, source)
@@ -314,8 +319,6 @@ def _copy_from_local(repo: pygit2.Repository, source: Path, refspecs: Sequence[s
         if ref is None or ref.target != target:
             repo.create_reference_direct(ours, target, True, "ukws: fetch from a local repository")
     return True
-
-
 
 
 def seed_objects(repo: pygit2.Repository, source: Path) -> None:

@@ -64,15 +64,13 @@ class _Doc:
             return
         raw_name = raw_name.rstrip("/") or raw_name
         raw_path = (el.get("path") or raw_name).rstrip("/") or raw_name
-        ok = True
-        for attr, value in (("name", raw_name), ("path", raw_path)):
-            if attr == "path" and value == raw_name:
-                continue
-            why = check_project_path(value)
-            if why:
-                loader.problem(loc, f'<project {attr}="{value}">: {why}')
-                ok = False
-        if not ok:
+        why_name = check_project_path(raw_name)
+        if why_name:
+            loader.problem(loc, f'<project name="{raw_name}">: {why_name}')
+        why_path = check_project_path(raw_path) if raw_path != raw_name else None
+        if why_path:
+            loader.problem(loc, f'<project path="{raw_path}">: {why_path}')
+        if why_name or why_path:
             return
         if parent is not None:
             name = f"{parent.project.name}/{raw_name}"
@@ -93,8 +91,11 @@ class _Doc:
             loader.problem(loc, f"{what}: {why}")
             revision = None
         groups = node.groups if parent is None and node.groups else split_groups(el.get("groups"))
-        copyfiles, linkfiles, annotations = elements.file_children(loader, node, el, name)
-        children = [child for child in el if child.tag == "project"]
+        if len(el):
+            copyfiles, linkfiles, annotations = elements.file_children(loader, node, el, name)
+            children = [child for child in el if child.tag == "project"]
+        else:
+            copyfiles, linkfiles, annotations, children = (), (), (), []
         ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
         if remote is None or not revision:
             return

@@ -84,20 +84,23 @@ def project_extensions(
     folder: patch and defconfig paths are written relative to their own file and stored relative
     to the top-level manifest's folder."""
     fields: dict[str, Any] = {}
+    role, tags, version = el.get("x-role"), el.get("x-tags"), el.get("x-version")
+    if role is None and tags is None and version is None and len(el) == 0:
+        # A plain project, as nearly all of a large manifest are: nothing to read.
+        if not only_given:
+            fields["tag_pattern"] = DEFAULT_TAG_PATTERN
+        return fields
     loc = Location(file=file, line=line_of(el))
-    role = el.get("x-role")
     if role is not None:
         try:
             fields["role"] = Role(role)
         except ValueError:
             problems.append(Problem(loc=loc, message=f"project {project}: x-role=\"{role}\": expected one of {_ROLES}"))
-    tags = el.get("x-tags")
     if tags is not None:
         if why := check_tag_pattern(tags):
             problems.append(Problem(loc=loc, message=f"project {project}: x-tags: {why}"))
         else:
             fields["tag_pattern"] = tags
-    version = el.get("x-version")
     if version is not None:
         if why := check_specifier(version):
             problems.append(Problem(loc=loc, message=f"project {project}: x-version: {why}"))

@@ -28,15 +28,25 @@ def parse_selectors(selectors: str | None) -> tuple[str, ...]:
     return items or tuple(default_selection().split(","))
 
 
+def has_group(project: Project, group: str) -> bool:
+    """Whether ``group`` is one of :meth:`Project.all_groups`, without building them all."""
+    if group in project.groups or group == "all":
+        return True
+    if group == "default":
+        return "notdefault" not in project.groups
+    if group.startswith("name:"):
+        return group[5:] == project.name
+    return group.startswith("path:") and group[5:] == project.path
+
+
 def matches_groups(project: Project, selectors: str | tuple[str, ...] | None) -> bool:
     items = selectors if isinstance(selectors, tuple) else parse_selectors(selectors)
-    groups = project.all_groups()
     matched = False
     for item in items:
         if item.startswith("-"):
-            if item[1:] in groups:
+            if has_group(project, item[1:]):
                 matched = False
-        elif item in groups:
+        elif has_group(project, item):
             matched = True
     return matched
 

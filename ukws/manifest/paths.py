@@ -6,6 +6,8 @@ components, backslashes and doubled slashes are refused too.
 
 from __future__ import annotations
 
+import re
+
 #: Code points some file systems ignore or normalise away, so ``.g\u200cit`` could mean ``.git``.
 INVISIBLE = frozenset(
     [chr(c) for c in range(0x200C, 0x2010)]
@@ -15,12 +17,25 @@ INVISIBLE = frozenset(
 )
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9_+=@,][A-Za-z0-9_+=@,.-]*(?:/[A-Za-z0-9_+=@,][A-Za-z0-9_+=@,.-]*)*")
+"""Paths every rule below accepts at once: ASCII letters, digits and ``_+=@,.-``, components
+separated by single slashes, none starting with ``.`` or ``-`` (so none is ``.``, ``..``, ``.git``,
+``.repo*`` or ``.ukws*``). Nearly every path of a real manifest is one; the rest take the long way."""
+
+
 def check_path(path: str, *, dir_ok: bool = False, dot_ok: bool = False) -> str | None:
     """Why ``path`` is not a safe workspace- or project-relative path, or None when it is.
 
     ``dir_ok`` allows one trailing ``/``; ``dot_ok`` allows the path ``.`` alone (a linkfile's src
     may name the whole project).
     """
+    if _PLAIN.fullmatch(path):
+        return None
+    return path_rules(path, dir_ok=dir_ok, dot_ok=dot_ok)
+
+
+def path_rules(path: str, *, dir_ok: bool = False, dot_ok: bool = False) -> str | None:
+    """:func:`check_path` rule by rule, without the shortcut for plain paths."""
     if not path:
         return "empty path"
     bad = INVISIBLE.intersection(path)

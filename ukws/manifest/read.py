@@ -6,6 +6,7 @@ collected, never raised, so that one run reports all of them.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -96,11 +97,19 @@ def read_manifest_file(path: Path) -> bytes:
         os.close(fd)
 
 
+@functools.lru_cache(maxsize=1024)
 def split_groups(value: str | None) -> tuple[str, ...]:
-    """Groups as repo splits them: on commas and white space, empty items dropped."""
+    """Groups as repo splits them: on commas and white space, empty items dropped. (Cached: a large
+    manifest repeats a few group lists over thousands of projects.)"""
     if not value:
         return ()
     return tuple(g for g in _SPLIT.split(value) if g)
+
+
+@functools.lru_cache(maxsize=1024)
+def merge_groups(inherited: tuple[str, ...], own: str | None) -> tuple[str, ...]:
+    """An included element's groups: those of its includes and its own, sorted, each once."""
+    return tuple(sorted(set(inherited) | set(split_groups(own))))
 
 
 @dataclass(slots=True)
@@ -185,14 +194,15 @@ class Reader:
         for el in doc:
             if not isinstance(el.tag, str):
                 continue
-            loc = Location(file=display, line=line_of(el))
-            own_revision = el.get("revision") or revision if el.tag in ("include", "project") else None
-            if el.tag == "include":
+            tag = el.tag
+            own_revision = el.get("revision") or revision if tag == "project" or tag == "include" else None
+            if tag == "include":
+                loc = Location(file=display, line=line_of(el))
                 nodes.extend(self._include(el, loc, root, groups, own_revision, chain))
                 continue
             node_groups = groups
-            if groups and el.tag in ("project", "extend-project"):
-                node_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
+            if groups and (tag == "project" or tag == "extend-project"):
+                node_groups = merge_groups(groups, el.get("groups"))
             nodes.append(Node(el=el, file=display, groups=node_groups, revision=own_revision, base=base))
         return nodes
 
@@ -225,7 +235,7 @@ class Reader:
             names = [*chain_names(chain), shown]
             self.problem(loc, "include cycle: " + " -> ".join(names))
             return []
-        inc_groups = tuple(sorted(set(groups) | set(split_groups(el.get("groups")))))
+        inc_groups = merge_groups(groups, el.get("groups"))
         return self.read(target, shown, root, inc_groups, revision, (*chain, key), loc)
 
 
