@@ -202,6 +202,8 @@ def run_image(
                                      watch=lambda seen: any(f in seen for f in KVM_FAILURES))
         if not failed:
             return RunResult(image=image, returncode=rc, how="kvm", timed_out=timed_out)
+        out.write(b"\n")  # QEMU's KVM error may end without one; the TCG attempt starts on a line of its own
+        out.flush()
         if accel == "kvm":
             raise WorkspaceError("QEMU could not use KVM (see above)")
         note = "QEMU could not use KVM"
