@@ -34,7 +34,7 @@ def test_demo_runs_the_whole_pipeline_without_network(tmp_path: Path) -> None:
     assert "libhello: hello 1.0, patched by lib-hello" in r.stdout, "the library's own patch was applied"
     assert "Libraries: libshout libhello" in r.stdout, "L= in the lock's order, dependencies first"
     stages = [line.split(":")[0] for line in r.stderr.splitlines()]
-    assert stages[:9] == ["demo", "init", "sync", "resolve", "pin", "fetch", "patch", "build", "run"]
+    assert stages[:9] == ["demo", "init", "sync", "resolve", "pin", "patch", "fetch", "build", "run"]
     again = ukws(tmp_path / "demo" / "ws", "up")
     assert again.returncode == 0, again.stderr
     assert "0 downloaded" in again.stderr and "(as it is)" in again.stderr
@@ -236,3 +236,83 @@ def test_app_and_make_arguments_are_told_apart(words: list[str], argv: list[str]
     from ukws.cli.build import split_words
 
     assert split_words(words, argv) == expected
+
+
+GLUE_PATCH = """diff --git a/Config.uk b/Config.uk
+new file mode 100644
+--- /dev/null
++++ b/Config.uk
+@@ -0,0 +1,4 @@
++config APPGLUE
++\tbool
++\tdefault y
++\tselect LIBHELLO
+diff --git a/Makefile.uk b/Makefile.uk
+new file mode 100644
+--- /dev/null
++++ b/Makefile.uk
+@@ -0,0 +1,2 @@
++$(eval $(call addlib,appglue))
++UK_IMAGE_TEXT += $(APPGLUE_BASE)/message.txt
+"""
+
+
+def test_an_application_whose_build_files_come_from_its_patches(tmp_path: Path) -> None:
+    # An upstream tree (like Xen's tools/xenstored) has no Config.uk or Makefile.uk: its patches
+    # add them, and with them the libraries it selects, so make can be asked for the origin
+    # archives only once the series is applied.
+    import hashlib
+
+    from ukws import git
+    from ukws.build.demo import DEMO_TAG, DEMO_TIME
+
+    origins = (tmp_path / "first/demo/upstream/origins").as_uri() + "/"
+    demo, ws = workspace(tmp_path / "first", resolve=False, origins_url=origins)
+    files = {"README": b"an upstream project\n", "message.txt": b"app-glue: built from its patches\n"}
+    git.commit_files(demo.upstream / "git" / "app-glue", files, message="glue", when=DEMO_TIME, tags=(DEMO_TAG,))
+    (demo.root / "glue.patch").write_text(GLUE_PATCH)
+    sha = hashlib.sha256(GLUE_PATCH.encode()).hexdigest()
+    body = demo_manifest().replace(
+        '<project name="app-demo" path="apps/demo" x-role="application">\n    <x-app>\n',
+        '<project name="app-glue" path="apps/glue" x-role="application">\n'
+        f'    <x-app>\n      <x-patch path="glue.patch" sha256="{sha}"/>\n',
+    )
+    demo.manifest.write_text(body, encoding="utf-8")
+    assert ukws(ws, "sync").returncode == 0
+    r = ukws(ws, "resolve")
+    assert r.returncode == 0 and "libs/shout:libs/hello" in r.stdout, r.stdout + r.stderr
+    r = ukws(ws, "fetch")
+    assert r.returncode == 1
+    assert ("app-glue/linuxu-x86_64: the application's patches are not applied (glue.patch); run 'ukws "
+            "patch-app', then 'ukws fetch' again") in r.stderr
+    assert not (ws / ".ukws/origins/index.json").exists(), "nothing was downloaded on a guess"
+    r = ukws(ws, "build")
+    assert r.returncode == 1
+    assert "app-glue/linuxu-x86_64: the application's patches are not applied (glue.patch); run 'ukws " \
+        "patch-app' first" in r.stderr
+    assert not (ws / "build").exists()
+    assert ukws(ws, "patch-app").returncode == 0
+    r = ukws(ws, "fetch")
+    assert r.returncode == 0, r.stderr
+    needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())["targets"]["app-glue/linuxu-x86_64"]
+    assert {e["library"] for e in needs} == {"libshout", "libhello"}
+    r = ukws(ws, "build", env=OFFLINE)
+    assert r.returncode == 0, r.stderr
+    (image,) = (ws / "build/app-glue/linuxu-x86_64").glob("*_linuxu-x86_64")
+    out = subprocess.run([str(image)], capture_output=True, text=True, check=True).stdout
+    assert "app-glue: built from its patches" in out and "libhello: hello 1.0, patched by lib-hello" in out
+
+
+def test_fetch_records_what_make_needs_after_an_interrupted_pass(tmp_path: Path) -> None:
+    # A pass killed after make fetched (or one that failed later) leaves the archives in the
+    # scratch build folder; make does not ask $(WGET) for them again, yet the needs must list them.
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    for name in ("needs.json", "keys.json"):
+        (ws / ".ukws/state/origins" / name).unlink()
+    r = ukws(ws, "fetch")
+    assert r.returncode == 0, r.stderr
+    needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())["targets"]["app-demo/linuxu-x86_64"]
+    assert {e["library"] for e in needs} == {"libshout", "libhello"}
+    r = ukws(ws, "build", env=OFFLINE)
+    assert r.returncode == 0, r.stderr

@@ -156,6 +156,12 @@ def build(
 ) -> BuildResult:
     """Build every target asked for, in order; stops at the first that fails."""
     ctx = context(ws, app=app, targets=targets)
+    for target in ctx.targets:
+        if target.unapplied:
+            raise WorkspaceError(
+                f"{target.key}: the application's patches are not applied ({', '.join(target.unapplied)}); "
+                "run 'ukws patch-app' first"
+            )
     needs = origins.read_needs(ws.dot)
     env = reproducible_env(ws, ctx)
     done: list[TargetBuild] = []

@@ -1,4 +1,4 @@
-"""``ukws up``: init, sync, resolve, fetch, patch-app and build in one command (and run, when asked).
+"""``ukws up``: init, sync, resolve, patch-app, fetch and build in one command (and run, when asked).
 
 Every stage is idempotent and quick when there is nothing to do, so resuming after an
 interruption is running ``ukws up`` again: each stage carries on from what is on disk. Each stage
@@ -130,8 +130,8 @@ def up(
     _sync(ws, user_rules, fetch=True, jobs=jobs, say=say, label="sync")
     _resolve(ws, say)
     _sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin")
+    _patch(ws, say)  # before fetch: the application's Makefile.uk and Config.uk may come from its patches
     _fetch(ws, user_rules, jobs or 4, say)
-    _patch(ws, say)
     started = time.monotonic()
     built = make.build(ws, jobs=make_jobs, quiet=True)
     for b in built.builds:
