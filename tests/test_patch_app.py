@@ -193,12 +193,19 @@ def test_a_patch_escaping_the_application_is_refused(tmp_path: Path, path: str, 
 
 
 def test_non_build_files_warn_and_a_kraftfile_app_gets_a_makefile(tmp_path: Path) -> None:
-    source = "--- a/main.c\n+++ b/main.c\n@@ -1 +1 @@\n-int main(void) { return 0; }\n+int main(void) { return 2; }\n"
+    source = (
+        "diff --git a/main.c b/main.c\n--- a/main.c\n+++ b/main.c\n"
+        "@@ -1 +1 @@\n-int main(void) { return 0; }\n+int main(void) { return 2; }\n"
+        "diff --git a/platform/uk.c b/platform/uk.c\nnew file mode 100644\n--- /dev/null\n+++ b/platform/uk.c\n"
+        "@@ -0,0 +1 @@\n+int uk(void) { return 1; }\n"
+    )
     files = {"Kraftfile": "spec: v0.6\nname: hello\n", "main.c": APP_FILES["main.c"]}
     ws = _workspace(tmp_path, make_world(tmp_path, patches={"src.patch": source}, app_files=files))
     r = ukws(ws, "patch-app")
     assert r.exit_code == 0, r.stderr
-    assert "patch patches/src.patch changes files that are not build files: main.c" in r.stderr
+    # Only the existing source it changes: a file it adds (a platform layer) changes no source.
+    assert "patch patches/src.patch changes files that are not build files: main.c\n" in r.stderr
+    assert (ws / APP / "platform/uk.c").is_file()
     assert "apps/hello/Makefile written (the application had none)" in r.stdout
     generated = (ws / APP / "Makefile").read_text()
     assert "UK_BUILD ?= $(abspath $(CURDIR)/../../build/app-hello/make)\n" in generated
