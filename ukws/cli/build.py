@@ -99,7 +99,11 @@ def run_cmd(
         typer.Option("-t", "--target", help="The target to boot (default: the application's first).",
                      metavar="TARGET"),
     ] = None,
-    memory: Annotated[int, typer.Option("-m", "--memory", help="Guest memory in MiB (kvm, xen).")] = 64,
+    memory: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("-m", "--memory", help="Guest memory in MiB (kvm, xen; default 64, a Xenstore domain 16).",
+                     metavar="MIB"),
+    ] = None,
     timeout: TimeoutOpt = None,
     accel: Annotated[
         str, typer.Option("--accel", help="kvm images: auto (KVM when it works, else TCG), kvm or tcg.")
