@@ -7,6 +7,7 @@ reports one line on success through ``say``.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ class UpResult:
         if self.build is not None and self.build.returncode:
             return self.build.returncode
         return self.run.returncode if self.run is not None else 0
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _took(started: float) -> str:
@@ -133,7 +141,8 @@ def up(
     _patch(ws, say)  # before fetch: the application's Makefile.uk and Config.uk may come from its patches
     _fetch(ws, user_rules, jobs or 4, say)
     started = time.monotonic()
-    built = make.build(ws, jobs=make_jobs, quiet=True)
+    # As kraft builds: make -j with one job per CPU this process may use, unless told otherwise.
+    built = make.build(ws, jobs=make_jobs or _cpus(), quiet=True)
     for b in built.builds:
         if b.returncode:
             if b.missing:

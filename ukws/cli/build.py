@@ -156,7 +156,7 @@ def up_cmd(
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects and downloads at once (0: default).")] = 0,
     timeout: TimeoutOpt = None,
 ) -> None:
-    """init, sync, resolve, fetch, patch-app and build (and --run) in one command; run it again to resume."""
+    """init, sync, resolve, patch-app, fetch and build (and --run) in one command; run it again to resume."""
     result = common.run(lambda: _up(directory, manifest, url, rewrite, run, jobs, timeout))
     raise typer.Exit(result.returncode)
 
