@@ -316,3 +316,28 @@ def test_fetch_records_what_make_needs_after_an_interrupted_pass(tmp_path: Path)
     assert {e["library"] for e in needs} == {"libshout", "libhello"}
     r = ukws(ws, "build", env=OFFLINE)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_build_with_nothing_changed_does_not_run_make_again(tmp_path: Path) -> None:
+    # Unikraft's make re-creates its configuration header at every run and so compiles everything
+    # again; ukws runs it only when something the build reads changed.
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    assert ukws(ws, "build").returncode == 0
+    image = ws / IMAGE
+    first = image.stat().st_mtime_ns
+    again = ukws(ws, "build")
+    assert again.returncode == 0
+    assert f"ukws: up to date app-demo/linuxu-x86_64: {image} (nothing changed" in again.stderr
+    assert "Entering directory" not in again.stderr + again.stdout and image.stat().st_mtime_ns == first
+    (ws / "apps/demo/message.txt").write_text("app-demo: edited\n")
+    edited = ukws(ws, "build")
+    assert edited.returncode == 0 and f"ukws: built app-demo/linuxu-x86_64: {image}" in edited.stderr
+    assert "app-demo: edited" in subprocess.run([str(image)], capture_output=True, text=True, check=True).stdout
+    (ws / "apps/demo/extra.c").write_text("/* new */\n")
+    assert "ukws: built" in ukws(ws, "build").stderr, "an untracked file is a change too"
+    assert "up to date" in ukws(ws, "build").stderr
+    assert "ukws: built" in ukws(ws, "build", "--", "V=1").stderr, "make arguments always reach make"
+    assert "(up to date)" not in ukws(ws, "up").stderr, "the build with V=1 recorded nothing"
+    up = ukws(ws, "up")
+    assert up.returncode == 0 and "(up to date)" in up.stderr, up.stderr

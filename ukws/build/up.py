@@ -149,7 +149,8 @@ def up(
                 raise BuildError(f"build: {b.target}: make tried to download {b.missing[0]}; run 'ukws fetch'")
             raise BuildError(f"build: {b.target}: make failed (exit status {b.returncode}); last lines of {b.log}:",
                              b.tail)
-    images = ", ".join(str(i.relative_to(ws.root)) for b in built.builds for i in b.images[:1])
+    images = ", ".join(str(i.relative_to(ws.root)) + (" (up to date)" if b.up_to_date else "")
+                       for b in built.builds for i in b.images[:1])
     say(f"build:   {len(built.builds)} target(s): {images} ({_took(started)})")
     if not run:
         return UpResult(root=ws.root, build=built)

@@ -87,7 +87,11 @@ def build_cmd(
                 common.err(f"{b.target}: make failed (exit status {b.returncode})")
         elif not as_json:
             for image in b.images:
-                sys.stderr.write(f"ukws: built {b.target}: {image}\n")
+                if b.up_to_date:
+                    sys.stderr.write(f"ukws: up to date {b.target}: {image} (nothing changed since the last build; "
+                                     "make was not run)\n")
+                else:
+                    sys.stderr.write(f"ukws: built {b.target}: {image}\n")
     if result.returncode:
         raise typer.Exit(result.returncode)
 

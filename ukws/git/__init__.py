@@ -34,6 +34,7 @@ from ukws.git.apply import (
     tree_changes,
     worktree_blob,
     worktree_data,
+    worktree_fingerprint,
 )
 from ukws.git.checkout import (
     CheckoutConflict,
@@ -196,4 +197,5 @@ __all__ = [
     "work_state",
     "worktree_blob",
     "worktree_data",
+    "worktree_fingerprint",
 ]
