@@ -113,9 +113,18 @@ def _patch(ws: Workspace, say: Say) -> None:
 
     started = time.monotonic()
     result = patch_app(ws)
-    applied = getattr(result, "applied", ())
-    what = ", ".join(applied) if applied else "nothing to patch"
-    say(f"patch:   {what} ({_took(started)})")
+    done: list[str] = []
+    for a in result.apps:
+        count = f"{len(a.patches)} patch{'es' if len(a.patches) != 1 else ''}"
+        if a.action in ("applied", "updated"):
+            done.append(f"{a.name}: {count} {a.action}")
+        elif a.patches:
+            done.append(f"{a.name}: {count} already applied")
+    say(f"patch:   {', '.join(done) or 'nothing to patch'} ({_took(started)})")
+    for a in result.apps:
+        if a.action in ("applied", "updated"):
+            for warning in a.warnings:
+                say(f"patch:   warning: {a.name} ({a.path}): {warning}")
 
 
 def up(
