@@ -93,6 +93,18 @@ def test_build_without_fetch_stops_instead_of_downloading(tmp_path: Path) -> Non
     assert not (ws / IMAGE).exists()
 
 
+def test_an_unreachable_archive_says_how_to_do_without_the_network(tmp_path: Path) -> None:
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "empty").as_uri() + "/")  # no archive there
+    r = ukws(ws, "fetch")
+    assert r.returncode == 1
+    assert f"ukws: libshout: cannot download {ORIGINS}shout-2.0.tar.gz (" in r.stderr
+    assert r.stderr.rstrip().splitlines()[-1] == (
+        "ukws: without the network: put a copy in the cache with 'ukws fetch --add-origin FILE' (found by its "
+        "file name; the library's checksum still applies), or name your own archive with an <x-origin> in a "
+        "local manifest (.ukws/local_manifests/)"
+    )
+
+
 def test_checksum_mismatch_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
     served = tmp_path / "served"
     served.mkdir()

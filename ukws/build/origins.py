@@ -184,6 +184,12 @@ class Download:
     expected: str | None = None
 
 
+OFFLINE_HINT = (
+    "without the network: put a copy in the cache with 'ukws fetch --add-origin FILE' (found by its file "
+    "name; the library's checksum still applies), or name your own archive with an <x-origin> in a local "
+    "manifest (.ukws/local_manifests/)"
+)
+
 Progress = Callable[[str, int, int | None], None]
 """(url, bytes received, total or None); called from worker threads."""
 
@@ -232,6 +238,8 @@ def download(
             except OriginError as e:
                 problems.extend(e.problems)
     if problems:
+        if any(": cannot download " in p for p in problems):
+            problems.append(OFFLINE_HINT)
         raise OriginError(problems)
     return got
 
