@@ -34,7 +34,7 @@ def test_demo_runs_the_whole_pipeline_without_network(tmp_path: Path) -> None:
     assert "libhello: hello 1.0, patched by lib-hello" in r.stdout, "the library's own patch was applied"
     assert "Libraries: libshout libhello" in r.stdout, "L= in the lock's order, dependencies first"
     stages = [line.split(":")[0] for line in r.stderr.splitlines()]
-    assert stages[:9] == ["demo", "init", "sync", "resolve", "pin", "fetch", "patch", "build", "run"]
+    assert stages[:9] == ["demo", "init", "sync", "resolve", "pin", "patch", "fetch", "build", "run"]
     again = ukws(tmp_path / "demo" / "ws", "up")
     assert again.returncode == 0, again.stderr
     assert "0 downloaded" in again.stderr and "(as it is)" in again.stderr
@@ -91,6 +91,18 @@ def test_build_without_fetch_stops_instead_of_downloading(tmp_path: Path) -> Non
     assert r.returncode != 0
     assert f"make tried to download {ORIGINS}shout-2.0.tar.gz; run 'ukws fetch'" in r.stderr
     assert not (ws / IMAGE).exists()
+
+
+def test_an_unreachable_archive_says_how_to_do_without_the_network(tmp_path: Path) -> None:
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "empty").as_uri() + "/")  # no archive there
+    r = ukws(ws, "fetch")
+    assert r.returncode == 1
+    assert f"ukws: libshout: cannot download {ORIGINS}shout-2.0.tar.gz (" in r.stderr
+    assert r.stderr.rstrip().splitlines()[-1] == (
+        "ukws: without the network: put a copy in the cache with 'ukws fetch --add-origin FILE' (found by its "
+        "file name; the library's checksum still applies), or name your own archive with an <x-origin> in a "
+        "local manifest (.ukws/local_manifests/)"
+    )
 
 
 def test_checksum_mismatch_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
@@ -236,3 +248,107 @@ def test_app_and_make_arguments_are_told_apart(words: list[str], argv: list[str]
     from ukws.cli.build import split_words
 
     assert split_words(words, argv) == expected
+
+
+GLUE_PATCH = """diff --git a/Config.uk b/Config.uk
+new file mode 100644
+--- /dev/null
++++ b/Config.uk
+@@ -0,0 +1,4 @@
++config APPGLUE
++\tbool
++\tdefault y
++\tselect LIBHELLO
+diff --git a/Makefile.uk b/Makefile.uk
+new file mode 100644
+--- /dev/null
++++ b/Makefile.uk
+@@ -0,0 +1,2 @@
++$(eval $(call addlib,appglue))
++UK_IMAGE_TEXT += $(APPGLUE_BASE)/message.txt
+"""
+
+
+def test_an_application_whose_build_files_come_from_its_patches(tmp_path: Path) -> None:
+    # An upstream tree (like Xen's tools/xenstored) has no Config.uk or Makefile.uk: its patches
+    # add them, and with them the libraries it selects, so make can be asked for the origin
+    # archives only once the series is applied.
+    import hashlib
+
+    from ukws import git
+    from ukws.build.demo import DEMO_TAG, DEMO_TIME
+
+    origins = (tmp_path / "first/demo/upstream/origins").as_uri() + "/"
+    demo, ws = workspace(tmp_path / "first", resolve=False, origins_url=origins)
+    files = {"README": b"an upstream project\n", "message.txt": b"app-glue: built from its patches\n"}
+    git.commit_files(demo.upstream / "git" / "app-glue", files, message="glue", when=DEMO_TIME, tags=(DEMO_TAG,))
+    (demo.root / "glue.patch").write_text(GLUE_PATCH)
+    sha = hashlib.sha256(GLUE_PATCH.encode()).hexdigest()
+    body = demo_manifest().replace(
+        '<project name="app-demo" path="apps/demo" x-role="application">\n    <x-app>\n',
+        '<project name="app-glue" path="apps/glue" x-role="application">\n'
+        f'    <x-app>\n      <x-patch path="glue.patch" sha256="{sha}"/>\n',
+    )
+    demo.manifest.write_text(body, encoding="utf-8")
+    assert ukws(ws, "sync").returncode == 0
+    r = ukws(ws, "resolve")
+    assert r.returncode == 0 and "libs/shout:libs/hello" in r.stdout, r.stdout + r.stderr
+    r = ukws(ws, "fetch")
+    assert r.returncode == 1
+    assert ("app-glue/linuxu-x86_64: the application's patches are not applied (glue.patch); run 'ukws "
+            "patch-app', then 'ukws fetch' again") in r.stderr
+    assert not (ws / ".ukws/origins/index.json").exists(), "nothing was downloaded on a guess"
+    r = ukws(ws, "build")
+    assert r.returncode == 1
+    assert "app-glue/linuxu-x86_64: the application's patches are not applied (glue.patch); run 'ukws " \
+        "patch-app' first" in r.stderr
+    assert not (ws / "build").exists()
+    r = ukws(ws, "up", env=OFFLINE)  # patch-app before fetch's origin pass, then the build
+    assert r.returncode == 0, r.stderr
+    assert "patch:   app-glue: 1 patch applied" in r.stderr
+    needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())["targets"]["app-glue/linuxu-x86_64"]
+    assert {e["library"] for e in needs} == {"libshout", "libhello"}
+    assert "patch:   app-glue: 1 patch already applied" in ukws(ws, "up").stderr
+    (image,) = (ws / "build/app-glue/linuxu-x86_64").glob("*_linuxu-x86_64")
+    out = subprocess.run([str(image)], capture_output=True, text=True, check=True).stdout
+    assert "app-glue: built from its patches" in out and "libhello: hello 1.0, patched by lib-hello" in out
+
+
+def test_fetch_records_what_make_needs_after_an_interrupted_pass(tmp_path: Path) -> None:
+    # A pass killed after make fetched (or one that failed later) leaves the archives in the
+    # scratch build folder; make does not ask $(WGET) for them again, yet the needs must list them.
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    for name in ("needs.json", "keys.json"):
+        (ws / ".ukws/state/origins" / name).unlink()
+    r = ukws(ws, "fetch")
+    assert r.returncode == 0, r.stderr
+    needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())["targets"]["app-demo/linuxu-x86_64"]
+    assert {e["library"] for e in needs} == {"libshout", "libhello"}
+    r = ukws(ws, "build", env=OFFLINE)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_build_with_nothing_changed_does_not_run_make_again(tmp_path: Path) -> None:
+    # Unikraft's make re-creates its configuration header at every run and so compiles everything
+    # again; ukws runs it only when something the build reads changed.
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    assert ukws(ws, "build").returncode == 0
+    image = ws / IMAGE
+    first = image.stat().st_mtime_ns
+    again = ukws(ws, "build")
+    assert again.returncode == 0
+    assert f"ukws: up to date app-demo/linuxu-x86_64: {image} (nothing changed" in again.stderr
+    assert "Entering directory" not in again.stderr + again.stdout and image.stat().st_mtime_ns == first
+    (ws / "apps/demo/message.txt").write_text("app-demo: edited\n")
+    edited = ukws(ws, "build")
+    assert edited.returncode == 0 and f"ukws: built app-demo/linuxu-x86_64: {image}" in edited.stderr
+    assert "app-demo: edited" in subprocess.run([str(image)], capture_output=True, text=True, check=True).stdout
+    (ws / "apps/demo/extra.c").write_text("/* new */\n")
+    assert "ukws: built" in ukws(ws, "build").stderr, "an untracked file is a change too"
+    assert "up to date" in ukws(ws, "build").stderr
+    assert "ukws: built" in ukws(ws, "build", "--", "V=1").stderr, "make arguments always reach make"
+    assert "(up to date)" not in ukws(ws, "up").stderr, "the build with V=1 recorded nothing"
+    up = ukws(ws, "up")
+    assert up.returncode == 0 and "(up to date)" in up.stderr, up.stderr

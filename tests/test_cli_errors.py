@@ -96,7 +96,8 @@ def test_a_bad_manifest_names_file_and_line_and_makes_no_workspace(tmp_path: Pat
     assert _assert_user_error(ukws(tmp_path, "manifest", "validate", "bad.xml"), 1)[0].startswith("ukws: bad.xml:3: ")
 
 
-def test_build_before_fetch_says_to_fetch_and_exits_1(ws: Path) -> None:
+def test_build_before_fetch_says_to_fetch_and_exits_1(tmp_path: Path) -> None:
+    _, ws = workspace(tmp_path)  # no patch series: build would refuse an unapplied one first
     before = _tree(ws)
     r = ukws(ws, "-q", "build")
     lines = _assert_user_error(r, 1)

@@ -193,12 +193,19 @@ def test_a_patch_escaping_the_application_is_refused(tmp_path: Path, path: str, 
 
 
 def test_non_build_files_warn_and_a_kraftfile_app_gets_a_makefile(tmp_path: Path) -> None:
-    source = "--- a/main.c\n+++ b/main.c\n@@ -1 +1 @@\n-int main(void) { return 0; }\n+int main(void) { return 2; }\n"
+    source = (
+        "diff --git a/main.c b/main.c\n--- a/main.c\n+++ b/main.c\n"
+        "@@ -1 +1 @@\n-int main(void) { return 0; }\n+int main(void) { return 2; }\n"
+        "diff --git a/platform/uk.c b/platform/uk.c\nnew file mode 100644\n--- /dev/null\n+++ b/platform/uk.c\n"
+        "@@ -0,0 +1 @@\n+int uk(void) { return 1; }\n"
+    )
     files = {"Kraftfile": "spec: v0.6\nname: hello\n", "main.c": APP_FILES["main.c"]}
     ws = _workspace(tmp_path, make_world(tmp_path, patches={"src.patch": source}, app_files=files))
     r = ukws(ws, "patch-app")
     assert r.exit_code == 0, r.stderr
-    assert "patch patches/src.patch changes files that are not build files: main.c" in r.stderr
+    # Only the existing source it changes: a file it adds (a platform layer) changes no source.
+    assert "patch patches/src.patch changes files that are not build files: main.c\n" in r.stderr
+    assert (ws / APP / "platform/uk.c").is_file()
     assert "apps/hello/Makefile written (the application had none)" in r.stdout
     generated = (ws / APP / "Makefile").read_text()
     assert "UK_BUILD ?= $(abspath $(CURDIR)/../../build/app-hello/make)\n" in generated
@@ -376,6 +383,57 @@ def test_the_shipped_xenstore_patch_reads(repo_root: Path) -> None:
         # The series only adds files next to the xenstored sources; no Xen file changes.
         assert {d.status for d in deltas} == {"A"}, patch.name
         assert all((d.new_path or "").startswith("tools/xenstored/") for d in deltas), patch.name
+
+
+XEN_MAKEFILE = "XEN_ROOT=$(CURDIR)/../..\ninclude $(XEN_ROOT)/tools/Rules.mk\n\nall: xenstored\n"
+
+
+def test_the_shipped_xenstore_series_on_a_xen_shaped_tree(tmp_path: Path, repo_root: Path) -> None:
+    # CI has no Xen tree: a tree with Xen's layout at the manifest's tag stands in for it. The
+    # shipped manifest (copied with its patches, remotes rewritten to local repositories) is
+    # synced, its series checked against its sha256, applied, checked and reverted.
+    from tests.gitutil import init_repo, tag
+
+    up = tmp_path / "up"
+    for name in ("unikraft", "lib-newlib", "lib-pthread-embedded"):
+        repo = init_repo(up / "unikraft" / name)
+        tag(repo, "RELEASE-0.13.1", commit(repo, {"Config.uk": f"# {name}\n"}))
+    xen_files = {"tools/xenstored/Makefile": XEN_MAKEFILE, "tools/xenstored/core.c": "int main(void) { return 0; }\n",
+                 "xen/include/public/xen.h": "/* xen */\n"}
+    xen = init_repo(up / "xen" / "xen.git")
+    tag(xen, "RELEASE-4.19.0", commit(xen, xen_files))
+    shutil.copytree(repo_root / "manifests", tmp_path / "m")
+    rules = ["--rewrite", f"https://github.com/unikraft/={(up / 'unikraft').as_uri()}/",
+             "--rewrite", f"https://xenbits.xen.org/git-http/={(up / 'xen').as_uri()}/"]
+    assert ukws(tmp_path, "init", "-m", str(tmp_path / "m/xenstore.xml"), *rules, "ws").exit_code == 0
+    ws = tmp_path / "ws"
+    r = ukws(ws, "sync")
+    assert r.exit_code == 0, r.stderr
+    xen_dir = ws / "apps/xen"
+    pristine = _snapshot(xen_dir)
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 0, r.stderr
+    assert "xen.git (apps/xen/tools/xenstored): applied 2 patches" in r.stdout
+    assert "apps/xen/tools/xenstored/Makefile does not set UK_ROOT" in r.stderr, "Xen's own Makefile is left"
+    assert "not build files" not in r.stderr, "the series only adds files"
+    added = {k for k in _snapshot(xen_dir) if k not in pristine}
+    assert {"tools/xenstored/Config.uk", "tools/xenstored/Makefile.uk",
+            "tools/xenstored/unikraft/xs_platform.c", "tools/xenstored/unikraft/uk_xen.c"} <= added
+    assert all(k.startswith("tools/xenstored/") for k in added)
+    assert {k: v for k, v in _snapshot(xen_dir).items() if k in pristine} == pristine, "no Xen file changed"
+    assert ukws(ws, "patch-app", "--check").exit_code == 0
+    assert ukws(ws, "patch-app", "--revert").exit_code == 0
+    assert _snapshot(xen_dir) == pristine
+    # A patch whose bytes are not what the manifest says is refused, and nothing is applied.
+    glue = tmp_path / "m/xenstore/0001-xenstored-unikraft-build-glue.patch"
+    glue.write_bytes(glue.read_bytes().replace(b"Unikraft", b"Unikraft!", 1))
+    r = ukws(ws, "patch-app")
+    assert r.exit_code == 1
+    line = next(i for i, text in enumerate((tmp_path / "m/xenstore.xml").read_text().splitlines(), 1)
+                if "1eda9b1912136356" in text)  # the element ends on its sha256 line
+    assert (f"xenstore.xml:{line}: patch xenstore/0001-xenstored-unikraft-build-glue.patch has sha256 " in r.stderr
+            and "nothing was applied" in r.stderr), r.stderr
+    assert _snapshot(xen_dir) == pristine
 
 
 def test_a_crlf_checkout(tmp_path: Path) -> None:

@@ -398,3 +398,16 @@ def test_a_tag_pin_names_its_version_when_several_tags_share_the_commit(
     assert (pin.commit, pin.version) == (shas["lib-b"]["0.13.0"], "0.13.0")
     res = run(manifest_xml(app=APP, lib_attrs={"b": 'revision="RELEASE-0.13.1"'}))
     assert res.pin("lib-b").version == "0.13.1"
+
+
+def test_ties_in_l_order_follow_the_libraries_the_application_states(run: Runner) -> None:
+    # Include folders reach the compiler in L= order, so which of two unrelated libraries comes
+    # first matters (pthread-embedded's pthread.h must shadow newlib's): the application's order
+    # wins over manifest order. <x-app libraries> names projects by name or path.
+    plain = run(manifest_xml(core='x-version="&lt;0.14"', app=APP))
+    assert plain.builds[0].libraries == ("lib-c", "lib-b", "lib-a")
+    stated = run(manifest_xml(core='x-version="&lt;0.14"', app=APP, app_body='<x-app libraries="libs/unused lib-c"/>'))
+    assert stated.builds[0].libraries == ("lib-unused", "lib-c", "lib-b", "lib-a")
+    # Dependencies still come first, whatever the stated order says.
+    backwards = run(manifest_xml(core='x-version="&lt;0.14"', app=APP, app_body='<x-app libraries="lib-a lib-c"/>'))
+    assert backwards.builds[0].libraries == ("lib-c", "lib-b", "lib-a")

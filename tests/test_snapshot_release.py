@@ -63,7 +63,7 @@ def test_up_from_a_snapshot_rebuilds_the_release_offline(tmp_path: Path) -> None
                        filter="data")  # fmt: skip
     r = ukws(tmp_path, "up", "-m", str(snap), "rebuild")
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "patch:   app-demo unchanged" in r.stderr, "up's sync applied the series, as the snapshot records"
+    assert "patch:   app-demo: 1 patch already applied" in r.stderr, "up's sync applied it, as the snapshot records"
     assert (rebuild / IMAGE).read_text() == image
     assert ukws(rebuild, "verify").returncode == 0
     assert ukws(rebuild, "verify", "--archive", str(archive)).returncode == 0

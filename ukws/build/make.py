@@ -9,6 +9,7 @@ serves the cache only and fails loudly for anything else, so a build never reach
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ class TargetBuild:
     """make's exit status (1 when make tried to download something)."""
     missing: tuple[str, ...] = ()
     """URLs make tried to download: the workspace lacks a ``ukws fetch``."""
+    up_to_date: bool = False
+    """Nothing the build reads changed since it last succeeded: make was not run."""
     configured: bool = False
     log: Path | None = None
     """With ``quiet``: make's output."""
@@ -127,11 +130,22 @@ def build_target(
     wget, hook_log = makerun.write_hook(state, cache=cache, serve=serve)
     configured = makerun.configure(target, wget=wget, output=log)
     place_origins(target, needs, cache)
+    stamp_file = state / STAMP
+    before = build_stamp(target, needs, make_args, env)
+    images = find_images(target.build_dir, target.arch)
+    if before is not None and images and _read(stamp_file) == before:
+        if log is not None:
+            log.write_text("ukws: nothing changed since the last build; make was not run\n", encoding="utf-8")
+        return TargetBuild(target=target.key, build_dir=target.build_dir, images=images, up_to_date=True,
+                           log=log)
+    stamp_file.unlink(missing_ok=True)
     extra = [f"-j{jobs}"] if jobs else []
     rc = makerun.run_make(target, [*extra, *make_args], wget=wget, output=log, env=env)
     missing = tuple(dict.fromkeys(r.url for r in makerun.read_requests(hook_log) if r.sha256 is None))
     if missing and rc == 0:
         rc = 1
+    if rc == 0 and before is not None and build_stamp(target, needs, make_args, env) == before:
+        stamp_file.write_text(before, encoding="utf-8")
     return TargetBuild(
         target=target.key,
         build_dir=target.build_dir,
@@ -142,6 +156,44 @@ def build_target(
         log=log,
         tail=makerun.tail(log) if log is not None and rc != 0 else (),
     )
+
+
+STAMP = "build-stamp"
+"""In the build's ``.ukws/``: :func:`build_stamp` of the last build that succeeded."""
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def build_stamp(
+    target: BuildTarget, needs: Sequence[origins.Need], make_args: Sequence[str], env: Mapping[str, str] | None
+) -> str | None:
+    """What a build reads, as one digest: the paths and fragment, the configuration make keeps, the
+    origin archives, the sources of the core, libraries and application (commit and changed or
+    untracked files), the make program and ``SOURCE_DATE_EPOCH``. None (always run make) when make
+    is given arguments of the user's (a goal such as ``clean``, ``V=1``) or there is no configuration
+    yet.
+
+    Unikraft's make re-creates its configuration header at every run (it marks ``C=`` phony), so
+    it compiles everything again even when nothing changed; ukws does not run it then."""
+    from ukws import git
+
+    if make_args or not target.config.is_file():
+        return None
+    data = {
+        "config": target.config_key(),
+        "dotconfig": _sha256(target.config),
+        "needs": sorted([n.library, n.url, n.sha256] for n in needs),
+        "checksums": makerun.checksum_vars(target),
+        "make": makerun.make_program(),
+        "epoch": (env or {}).get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "sources": [git.worktree_fingerprint(p) for p in (target.core, *target.libraries, target.app_dir)],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def build(
@@ -156,6 +208,12 @@ def build(
 ) -> BuildResult:
     """Build every target asked for, in order; stops at the first that fails."""
     ctx = context(ws, app=app, targets=targets)
+    for target in ctx.targets:
+        if target.unapplied:
+            raise WorkspaceError(
+                f"{target.key}: the application's patches are not applied ({', '.join(target.unapplied)}); "
+                "run 'ukws patch-app' first"
+            )
     needs = origins.read_needs(ws.dot)
     env = reproducible_env(ws, ctx)
     done: list[TargetBuild] = []

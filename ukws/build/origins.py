@@ -41,7 +41,7 @@ INDEX = "index.json"
 NEEDS = "needs.json"
 KEYS = "keys.json"
 #: Bumped when what a target's key covers changes.
-KEY_VERSION = 1
+KEY_VERSION = 2
 CHUNK = 1 << 16
 DOWNLOAD_TIMEOUT = 60
 
@@ -184,6 +184,12 @@ class Download:
     expected: str | None = None
 
 
+OFFLINE_HINT = (
+    "without the network: put a copy in the cache with 'ukws fetch --add-origin FILE' (found by its file "
+    "name; the library's checksum still applies), or name your own archive with an <x-origin> in a local "
+    "manifest (.ukws/local_manifests/)"
+)
+
 Progress = Callable[[str, int, int | None], None]
 """(url, bytes received, total or None); called from worker threads."""
 
@@ -232,6 +238,8 @@ def download(
             except OriginError as e:
                 problems.extend(e.problems)
     if problems:
+        if any(": cannot download " in p for p in problems):
+            problems.append(OFFLINE_HINT)
         raise OriginError(problems)
     return got
 
@@ -292,10 +300,12 @@ def serve_map(target: BuildTarget, index: Index, cache: Path) -> dict[str, str]:
 
 
 def target_key(target: BuildTarget, commits: Mapping[str, str | None]) -> str:
-    """Changes whenever what the target downloads may change: commits, fragment, replacements."""
+    """Changes whenever what the target downloads may change: commits, fragment, replacements, the
+    application's patch series."""
     data = {
         "version": KEY_VERSION,
         "config": target.config_key(),
+        "patches": list(target.patches),
         "commits": dict(sorted(commits.items())),
         "origins": sorted([o.library, o.url, o.sha256] for o in target.origins),
     }
@@ -369,7 +379,15 @@ def origins_pass(
     except (FileNotFoundError, ValueError):
         keys = {}
     results: list[TargetOrigins] = []
+    unpatched: list[str] = []
     for target in targets:
+        if target.unapplied:
+            # Its Makefile.uk or Config.uk may come from the series: make cannot be asked yet.
+            unpatched.append(
+                f"{target.key}: the application's patches are not applied ({', '.join(target.unapplied)}); "
+                "run 'ukws patch-app', then 'ukws fetch' again"
+            )
+            continue
         key = target_key(target, commits)
         have = needs.get(target.key)
         if have is not None and keys.get(target.key) == key and all(has_blob(cache, n.sha256) for n in have):
@@ -383,6 +401,8 @@ def origins_pass(
             keys[target.key] = key
             write_needs(dot, needs)
             _write_state(dot, KEYS, {"version": 1, "targets": keys})
+    if unpatched:
+        raise OriginError(unpatched)
     return OriginsResult(targets=tuple(results))
 
 
@@ -407,8 +427,9 @@ def _ask_make(
     scratch = state_dir(dot) / "work" / target.app / target.name
     work = replace(target, build_dir=scratch)
     log = scratch / ".ukws" / "make.log"
-    if log.exists():
-        log.unlink()
+    # make asks $(WGET) only for archives not already in the build folder: an earlier pass (one
+    # that failed, or was killed before it recorded the needs) must leave none behind.
+    shutil.rmtree(scratch, ignore_errors=True)
     wget, _ = makerun.write_hook(work.state_dir, cache=cache, serve={}, fetch_hint=False)
     makerun.configure(work, wget=wget, output=log)
     downloaded: list[str] = []

@@ -170,7 +170,8 @@ def _check_deltas(p: Project, patch: Patch, data: bytes, warnings: list[str]) ->
                     f"{patch.loc}: patch {patch.path} touches {rel!r}, outside the application project "
                     f"{p.name} ({p.path}); refused, nothing was applied"
                 ) from None
-            if not is_build_file(rel) and rel not in others:
+            # A file the patch adds changes no application source (a platform layer next to it).
+            if d.status != "A" and not is_build_file(rel) and rel not in others:
                 others.append(rel)
         if d.new_mode in (git.SYMLINK_MODE, git.GITLINK_MODE):
             raise WorkspaceError(

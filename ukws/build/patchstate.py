@@ -27,7 +27,7 @@ from typing import Any
 from ukws import git
 from ukws.errors import GitError, WorkspaceError
 from ukws.fileops import atomic_write, clean_temporaries, is_inside
-from ukws.manifest.model import Manifest
+from ukws.manifest.model import Manifest, Project
 from ukws.workspace import Workspace, write_json_atomic
 
 RECORD_VERSION = 1
@@ -162,6 +162,19 @@ class State:
 
     def suspended(self, project: str) -> Record | None:
         return self.read(self.suspended_path(project))
+
+
+def unapplied(state: State, project: Project) -> tuple[str, ...]:
+    """The paths of ``project``'s patches when ``ukws patch-app`` has not applied its series as the
+    manifest has it now (or was interrupted doing so); ``()`` when it has, or there is none."""
+    patches = project.app.patches if project.app is not None else ()
+    if not patches:
+        return ()
+    record = state.record(project.name)
+    done = [(x.path, x.sha256) for x in record.patches] if record is not None else None
+    if done == [(x.path, x.sha256) for x in patches] and not state.journal_path(project.name).exists():
+        return ()
+    return tuple(x.path for x in patches)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,7 +3,8 @@
 - linuxu: the image runs directly, under a pseudo-terminal when ukws's output is not a terminal;
 - kvm: ``qemu-system-<arch> -nographic -no-reboot -kernel IMG -m M``, with KVM when ``/dev/kvm``
   works and TCG otherwise (also when QEMU stops with ``KVM internal error`` or cannot open KVM);
-- xen: the ``xl`` configuration to boot it (ukws does not drive a Xen host).
+- xen: the ``xl`` configuration to boot it, for a Xenstore domain also how ``init-xenstore-domain``
+  starts it (:mod:`ukws.build.xl`; ukws does not drive a Xen host).
 
 The guest's shutdown ends the run; ``timeout`` stops it (exit status 124, as timeout(1)).
 """
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 from ukws.build.make import find_images
 from ukws.build.targets import BuildTarget
+from ukws.build.xl import xl_config
 from ukws.errors import WorkspaceError
 
 TIMED_OUT = 124
@@ -65,26 +67,6 @@ def kvm_usable() -> tuple[bool, str]:
         return False, f"/dev/kvm: {e.strerror}"
     os.close(fd)
     return True, ""
-
-
-def xl_config(target: BuildTarget, image: Path, memory: int) -> str:
-    config = target.config.read_text(encoding="utf-8", errors="replace") if target.config.is_file() else ""
-    kind = "pvh" if "CONFIG_XEN_HVMLITE=y" in config else "pv"
-    name = image.name.split("_", 1)[0]
-    lines = [
-        f"# xl create this file to boot {target.key} (Unikraft's Xen platform boots it as {kind.upper()})",
-        f'name = "{name}"',
-        f'type = "{kind}"',
-        f'kernel = "{image}"',
-        f"memory = {memory}",
-    ]
-    if "xenstore" in target.app.lower():
-        lines += [
-            "# As the Xenstore domain, it is started before any other domain by init-xenstore-domain, not xl:",
-            f"#   init-xenstore-domain --kernel {image} --memory {memory}",
-            "# (or XENSTORETYPE=domain and XENSTORE_DOMAIN_KERNEL in /etc/default/xencommons)",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def _pump(proc: subprocess.Popen[bytes], fd: int, out: BinaryIO, deadline: float | None,
@@ -159,13 +141,14 @@ def run_image(
     target: BuildTarget,
     *,
     args: Sequence[str] = (),
-    memory: int = 64,
+    memory: int | None = None,
     timeout: float | None = None,
     accel: str = "auto",
     out: BinaryIO | None = None,
     say: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Boot the target's newest image; ``accel`` is ``auto``, ``kvm`` or ``tcg`` (kvm images)."""
+    """Boot the target's newest image; ``accel`` is ``auto``, ``kvm`` or ``tcg`` (kvm images); ``memory``
+    in MiB (default: 64, and 16 for a Xenstore domain)."""
     out = out if out is not None else sys.stdout.buffer
     image = image_of(target)
     if target.plat == "xen":
@@ -189,7 +172,7 @@ def run_image(
             "qemu-system-x86 or qemu-system-arm)"
         )
     base = [qemu, "-nographic", "-no-reboot", *QEMU_MACHINE.get(target.arch, []), "-kernel", str(image),
-            "-m", str(memory)]
+            "-m", str(memory or 64)]
     if args:
         base += ["-append", " ".join(args)]
     usable, note = kvm_usable() if accel != "tcg" else (False, "TCG asked for")

@@ -7,6 +7,7 @@ Kraftfile. The libraries are the lock's ``<x-build>`` order for the application.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,11 @@ class BuildTarget:
     """The defconfig fragment ukws hands make: platform and architecture, then the target's own fragment."""
     origins: tuple[OriginReplacement, ...] = ()
     """The manifest's origin replacements."""
+    patches: tuple[str, ...] = ()
+    """The sha256 of each patch of the application's series, in order."""
+    unapplied: tuple[str, ...] = ()
+    """The series' patch paths while ``ukws patch-app`` has not applied it: the application's build
+    files (its ``Makefile.uk``, ``Config.uk``) may not be there yet."""
 
     @property
     def key(self) -> str:
@@ -199,6 +205,7 @@ def plan(
                     build_dir=root / BUILD_DIR / project.name / t.label,
                     fragment=fragment_for(t.plat, t.arch, fragment),
                     origins=manifest.origins,
+                    patches=tuple(x.sha256 for x in spec.patches) if spec else (),
                 )
             )
     unknown = sorted(set(targets) - seen)
@@ -233,12 +240,16 @@ class Context:
 def context(ws: Workspace, *, app: str | None = None, targets: Sequence[str] = ()) -> Context:
     """Targets of the workspace (needs a lock: ``ukws resolve``)."""
     from ukws import git, workspace
+    from ukws.build import patchstate
 
     manifest = workspace.load_workspace_manifest(ws)
     builds = build_orders(ws)
     if builds is None:
         raise WorkspaceError(f"{ws.root}: no lock yet; run 'ukws resolve' (it orders each application's libraries)")
     found = plan(root=ws.root, manifest=manifest, lock_builds=builds, app=app, targets=targets)
+    state = patchstate.State(ws.state_dir)
+    pending = {p.name: patchstate.unapplied(state, p) for p in applications(manifest)}
+    found = tuple(dataclasses.replace(t, unapplied=pending.get(t.app, ())) for t in found)
     commits = {p.path: git.checked_out_commit(ws.root / p.path) for p in manifest.projects}
     return Context(targets=found, commits=commits, manifest_dir=Path(manifest.source).parent)
 

@@ -1,4 +1,4 @@
-"""``ukws up``: init, sync, resolve, fetch, patch-app and build in one command (and run, when asked).
+"""``ukws up``: init, sync, resolve, patch-app, fetch and build in one command (and run, when asked).
 
 Every stage is idempotent and quick when there is nothing to do, so resuming after an
 interruption is running ``ukws up`` again: each stage carries on from what is on disk. Each stage
@@ -7,6 +7,7 @@ reports one line on success through ``say``.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,13 @@ class UpResult:
         if self.build is not None and self.build.returncode:
             return self.build.returncode
         return self.run.returncode if self.run is not None else 0
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _took(started: float) -> str:
@@ -108,8 +116,18 @@ def _patch(ws: Workspace, say: Say) -> None:
 
     started = time.monotonic()
     result = patch_app(ws)
-    what = ", ".join(f"{a.name} {a.action}" for a in result.apps) or "nothing to patch"
-    say(f"patch:   {what} ({_took(started)})")
+    done: list[str] = []
+    for a in result.apps:
+        count = f"{len(a.patches)} patch{'es' if len(a.patches) != 1 else ''}"
+        if a.action in ("applied", "updated"):
+            done.append(f"{a.name}: {count} {a.action}")
+        elif a.patches:
+            done.append(f"{a.name}: {count} already applied")
+    say(f"patch:   {', '.join(done) or 'nothing to patch'} ({_took(started)})")
+    for a in result.apps:
+        if a.action in ("applied", "updated"):
+            for warning in a.warnings:
+                say(f"patch:   warning: {a.name} ({a.path}): {warning}")
 
 
 def up(
@@ -135,17 +153,19 @@ def up(
     else:
         _resolve(ws, say)
         _sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin")
+    _patch(ws, say)  # before fetch: the application's Makefile.uk and Config.uk may come from its patches
     _fetch(ws, user_rules, jobs or 4, say)
-    _patch(ws, say)
     started = time.monotonic()
-    built = make.build(ws, jobs=make_jobs, quiet=True)
+    # As kraft builds: make -j with one job per CPU this process may use, unless told otherwise.
+    built = make.build(ws, jobs=make_jobs or _cpus(), quiet=True)
     for b in built.builds:
         if b.returncode:
             if b.missing:
                 raise BuildError(f"build: {b.target}: make tried to download {b.missing[0]}; run 'ukws fetch'")
             raise BuildError(f"build: {b.target}: make failed (exit status {b.returncode}); last lines of {b.log}:",
                              b.tail)
-    images = ", ".join(str(i.relative_to(ws.root)) for b in built.builds for i in b.images[:1])
+    images = ", ".join(str(i.relative_to(ws.root)) + (" (up to date)" if b.up_to_date else "")
+                       for b in built.builds for i in b.images[:1])
     say(f"build:   {len(built.builds)} target(s): {images} ({_took(started)})")
     if not run:
         return UpResult(root=ws.root, build=built)

@@ -87,7 +87,11 @@ def build_cmd(
                 common.err(f"{b.target}: make failed (exit status {b.returncode})")
         elif not as_json:
             for image in b.images:
-                sys.stderr.write(f"ukws: built {b.target}: {image}\n")
+                if b.up_to_date:
+                    sys.stderr.write(f"ukws: up to date {b.target}: {image} (nothing changed since the last build; "
+                                     "make was not run)\n")
+                else:
+                    sys.stderr.write(f"ukws: built {b.target}: {image}\n")
     if result.returncode:
         # make's own status is in the message; ukws's is 1, as for every failure (2 means usage).
         raise typer.Exit(common.EXIT_FAILURE)
@@ -100,7 +104,11 @@ def run_cmd(
         typer.Option("-t", "--target", help="The target to boot (default: the application's first).",
                      metavar="TARGET"),
     ] = None,
-    memory: Annotated[int, typer.Option("-m", "--memory", help="Guest memory in MiB (kvm, xen).")] = 64,
+    memory: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("-m", "--memory", help="Guest memory in MiB (kvm, xen; default 64, a Xenstore domain 16).",
+                     metavar="MIB"),
+    ] = None,
     timeout: TimeoutOpt = None,
     accel: Annotated[
         str,
@@ -156,7 +164,7 @@ def up_cmd(
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects and downloads at once (0: default).")] = 0,
     timeout: TimeoutOpt = None,
 ) -> None:
-    """init, sync, resolve, fetch, patch-app and build (and --run) in one command; run it again to resume."""
+    """init, sync, resolve, patch-app, fetch and build (and --run) in one command; run it again to resume."""
     result = common.run(lambda: _up(directory, manifest, url, rewrite, run, jobs, timeout))
     raise typer.Exit(result.returncode)
 

@@ -36,6 +36,7 @@ from ukws.git.apply import (
     tree_changes,
     worktree_blob,
     worktree_data,
+    worktree_fingerprint,
 )
 from ukws.git.checkout import (
     CheckoutConflict,
@@ -200,4 +201,5 @@ __all__ = [
     "work_state",
     "worktree_blob",
     "worktree_data",
+    "worktree_fingerprint",
 ]

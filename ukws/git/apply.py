@@ -1,4 +1,5 @@
-"""Patches applied to git objects, and the working-tree reads and writes a patch series needs.
+"""Patches applied to git objects, and the working-tree reads and writes a patch series (and a build's
+up-to-date check) needs.
 
 A patch is applied by libgit2 (``git_apply`` into a scratch index that borrows the project's object
 database), never to the working tree directly: :func:`apply_to_tree` turns a tree and a patch into a
@@ -14,6 +15,8 @@ patch file checked out with CRLF line endings reads the same as the committed on
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import tempfile
 from collections.abc import Sequence
@@ -314,6 +317,26 @@ def worktree_blob(repo: pygit2.Repository, rel: str) -> str | None:
     if not path.exists():
         return None
     return str(repo.hashfile(rel))
+
+
+def worktree_fingerprint(path: Path) -> str:
+    """A digest of the sources in the working tree that holds ``path``: the commit checked out, and
+    each file that differs from it or is untracked (not ignored), with its status, size and
+    modification time. Equal digests mean the same sources, short of edits to ignored files."""
+    try:
+        repo = pygit2.Repository(str(path))
+    except (pygit2.GitError, KeyError) as e:
+        raise GitError(f"{path}: not a git repository ({e})") from None
+    workdir = repo.workdir
+    digest = hashlib.sha256(f"{workdir}\0{'' if repo.head_is_unborn else repo.head.target}\n".encode())
+    for rel, status in sorted(repo.status(untracked_files="all").items()):
+        try:
+            st = os.lstat(os.path.join(workdir or "", rel))
+            seen = f"{st.st_mode:o}:{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            seen = "-"
+        digest.update(f"{rel}\0{int(status)}\0{seen}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def worktree_data(repo: pygit2.Repository, rel: str) -> tuple[str, bytes]:

@@ -65,7 +65,8 @@ class Discovery:
 
     app: str
     libraries: tuple[str, ...]
-    """Needed libraries, dependencies before the libraries that need them, ties in manifest order."""
+    """Needed libraries, dependencies before the libraries that need them, ties in the stated order, then
+    manifest order."""
     edges: tuple[Edge, ...] = ()
     missing: tuple[Missing, ...] = ()
     unused: tuple[str, ...] = ()
@@ -84,10 +85,11 @@ def discover(
 ) -> Discovery:
     """Find the libraries ``app`` needs.
 
-    ``libraries`` is in manifest order; ``defconfigs`` holds the user values of each target's
-    fragment (no targets: one configuration without user values). A library is needed when it is
-    stated or when one of its symbols is enabled in the configuration of any target. A library
-    the manifest states also has its top-level ``menuconfig`` symbols set to ``y`` (as kraft does
+    ``libraries`` is in manifest order; in ``L=``, ties keep the order of ``stated`` (the
+    application's ``<x-app libraries>``), then manifest order. ``defconfigs`` holds the user values
+    of each target's fragment (no targets: one configuration without user values). A library is
+    needed when it is stated or when one of its symbols is enabled in the configuration of any
+    target. A library the manifest states also has its top-level ``menuconfig`` symbols set to ``y`` (as kraft does
     for a Kraftfile's libraries), unless the fragment sets them.
     """
     projects = [*([core] if core else []), *libraries, app]
@@ -100,11 +102,15 @@ def discover(
             if prev != pk.project and pk is not app:
                 warnings.append(f"{sym.loc}: {sym.name} is defined by both {prev} and {pk.project}; using {prev}")
     lib_names = [lib.project for lib in libraries]
-    order = {name: i for i, name in enumerate(lib_names)}
     by_name = {lib.project: lib for lib in libraries}
+    stated_here = list(dict.fromkeys(n for n in stated if n in by_name))
+    # Ties in L= keep the order the application states its libraries in, then manifest order:
+    # include folders reach the compiler in L= order, so a library whose headers must shadow
+    # another's (pthread-embedded's pthread.h over newlib's) is stated first.
+    ties = [*stated_here, *(n for n in lib_names if n not in stated_here)]
+    order = {name: i for i, name in enumerate(ties)}
     all_symbols = [s for pk in projects for s in pk.symbols]
     all_choices = [c for pk in projects for c in pk.choices]
-    stated_here = [n for n in stated if n in by_name]
     top_level: dict[str, UserValue] = {}
     for name in stated_here:
         for sym in by_name[name].symbols:

@@ -446,6 +446,7 @@ def _builds(
 
     manifest_dir = Path(manifest.source).parent
     lib_order = [p.name for p in manifest.projects if p.name in libraries]
+    by_path = {p.path: p.name for p in manifest.projects}  # <x-app libraries> may name a project by path
     for p in manifest.projects:
         if p.role is not Role.APPLICATION or p.name not in chosen:
             continue
@@ -471,7 +472,7 @@ def _builds(
             app=app_kc,
             libraries=[kc(n) for n in lib_order],
             core=kc(core) if core is not None and core in chosen else None,
-            stated=spec.libraries if spec else (),
+            stated=[by_path.get(n, n) for n in spec.libraries] if spec else (),
             defconfigs=defconfigs,
         )
         missing.extend(found.missing)
