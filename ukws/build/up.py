@@ -120,9 +120,11 @@ def _patch(ws: Workspace, say: Say) -> None:
     for a in result.apps:
         count = f"{len(a.patches)} patch{'es' if len(a.patches) != 1 else ''}"
         if a.action in ("applied", "updated"):
-            done.append(f"{a.name}: {count} {a.action}")
+            done.append(f"{a.name}: {count} {a.action}" if a.patches else f"{a.name}: Makefile pointed")
         elif a.patches:
             done.append(f"{a.name}: {count} already applied")
+        elif a.applied:
+            done.append(f"{a.name}: Makefile already pointed")
     say(f"patch:   {', '.join(done) or 'nothing to patch'} ({_took(started)})")
     for a in result.apps:
         if a.action in ("applied", "updated"):
