@@ -38,6 +38,8 @@ def test_demo_runs_the_whole_pipeline_without_network(tmp_path: Path) -> None:
     again = ukws(tmp_path / "demo" / "ws", "up")
     assert again.returncode == 0, again.stderr
     assert "0 downloaded" in again.stderr and "(as it is)" in again.stderr
+    assert "patch:   app-demo: Makefile pointed (" in r.stderr, "a Makefile pointing without patches is named"
+    assert "patch:   app-demo: Makefile already pointed (" in again.stderr
 
 
 def test_fetch_then_build_with_the_network_cut(tmp_path: Path) -> None:
