@@ -424,7 +424,7 @@ def _ask_make(
     """Configure the target in a scratch folder and run make's ``fetch`` until every request is served."""
     from dataclasses import replace
 
-    scratch = state_dir(dot) / "work" / target.app / target.name
+    scratch = state_dir(dot) / "scratch" / target.app / target.name
     work = replace(target, build_dir=scratch)
     log = scratch / ".ukws" / "make.log"
     # make asks $(WGET) only for archives not already in the build folder: an earlier pass (one
