@@ -42,6 +42,51 @@ def test_demo_runs_the_whole_pipeline_without_network(tmp_path: Path) -> None:
     assert "patch:   app-demo: Makefile already pointed (" in again.stderr
 
 
+def test_demo_and_up_report_as_json_with_the_guest_on_stderr(tmp_path: Path) -> None:
+    written = ukws(tmp_path, "demo", "only", "--json")
+    assert written.returncode == 0, written.stderr
+    only = json.loads(written.stdout)
+    assert only["manifest"] == str(tmp_path / "only" / "demo.xml") and only["up"] is None
+    assert only["upstream"] == str(tmp_path / "only" / "upstream")
+
+    r = ukws(tmp_path, "demo", "--run", "--json", "demo")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)  # stdout holds the JSON document and nothing else
+    assert "app-demo: Hello world!" in r.stderr, "with --json the guest's output goes to stderr"
+    up = report["up"]
+    assert [s["name"] for s in up["stages"]] == ["init", "sync", "resolve", "pin", "patch", "fetch", "build", "run"]
+    assert all(isinstance(s["seconds"], float) for s in up["stages"])
+    image = str(tmp_path / "demo" / "ws" / IMAGE)
+    assert up["stages"][6]["images"] == [image] and up["build"]["builds"][0]["images"] == [image]
+    assert up["run"]["returncode"] == 0 and up["run"]["how"] == "linuxu"
+    assert up["stages"][7]["summary"] == "app-demo/linuxu-x86_64: booted (linuxu), exit status 0"
+    for stage in up["stages"][:7]:  # the text lines are the stages, as they end
+        assert f"{stage['name'] + ':':<8} {stage['summary']} (" in r.stderr
+
+    ws = tmp_path / "demo" / "ws"
+    again = ukws(ws, "up", "--json")
+    assert again.returncode == 0, again.stderr
+    done = json.loads(again.stdout)
+    assert done["stages"][0]["summary"] == f"workspace {ws} (as it is)"
+    assert done["run"] is None and done["build"]["builds"][0]["up_to_date"] is True
+
+    # On a terminal, a linuxu image runs without a pseudo-terminal of ukws's: still on stderr.
+    main, side = os.openpty()
+    try:
+        tty = subprocess.run(_ukws_argv(ws, "up", "--run", "--json"), stdout=subprocess.PIPE, stderr=side,
+                             stdin=subprocess.DEVNULL, text=True, check=False, timeout=120, env=_env({}))
+        os.close(side)
+        seen = b""
+        with contextlib.suppress(OSError):  # EIO once everything written to the terminal is read
+            while chunk := os.read(main, 65536):
+                seen += chunk
+    finally:
+        os.close(main)
+    assert tty.returncode == 0, seen
+    assert json.loads(tty.stdout)["run"]["returncode"] == 0
+    assert b"app-demo: Hello world!" in seen
+
+
 def test_fetch_then_build_with_the_network_cut(tmp_path: Path) -> None:
     with serve_origins(tmp_path / "demo" / "upstream" / "origins") as server:
         _, ws = workspace(tmp_path, origins_url=server.base_url)

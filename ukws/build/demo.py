@@ -25,6 +25,10 @@ import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ukws.build.up import UpResult
 
 #: Where the demo's repositories and archives claim to live; a rewrite rule maps it to DIR/upstream/.
 DEMO_BASE = "https://demo.ukws.invalid/"
@@ -149,6 +153,8 @@ class Demo:
     """The rewrite rule that points :data:`DEMO_BASE` at ``upstream``."""
     commits: Mapping[str, str]
     """Repository name -> commit."""
+    up: UpResult | None = None
+    """With ``ukws demo --up`` or ``--run``: what ``ukws up`` did over it."""
 
 
 def demo_manifest(*, fetch: str = DEMO_BASE + "git/", targets: str = "") -> str:

@@ -157,7 +157,8 @@ def run_image(
         pty = not os.isatty(out.fileno()) if hasattr(out, "fileno") else True
         if not pty:
             try:
-                rc = subprocess.run([str(image), *args], check=False, timeout=timeout).returncode
+                out.flush()
+                rc = subprocess.run([str(image), *args], stdout=out, check=False, timeout=timeout).returncode
             except subprocess.TimeoutExpired:
                 return RunResult(image=image, returncode=TIMED_OUT, how="linuxu", timed_out=True)
             return RunResult(image=image, returncode=rc, how="linuxu")

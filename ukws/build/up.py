@@ -2,7 +2,8 @@
 
 Every stage is idempotent and quick when there is nothing to do, so resuming after an
 interruption is running ``ukws up`` again: each stage carries on from what is on disk. Each stage
-reports one line on success through ``say``.
+reports one line on success through ``say`` as it ends, and leaves a :class:`Stage` in the
+:class:`UpResult`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ukws.build.make import BuildResult
 from ukws.build.run import RunResult
@@ -24,8 +26,23 @@ Say = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Stage:
+    """One stage of ``ukws up`` that ran to its end."""
+
+    name: str
+    """``init``, ``sync``, ``resolve``, ``pin``, ``patch``, ``fetch``, ``build`` or ``run``."""
+    summary: str
+    """What it did, in words (its line without the stage's name and time)."""
+    seconds: float
+    images: tuple[Path, ...] = ()
+    """build: each target's image."""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UpResult:
     root: Path
+    stages: tuple[Stage, ...] = ()
     build: BuildResult | None = None
     run: RunResult | None = None
 
@@ -43,28 +60,34 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _took(started: float) -> str:
-    return f"{time.monotonic() - started:.1f}s"
+def _stage(name: str, summary: str, started: float, say: Say, *, timed: bool = True,
+           images: tuple[Path, ...] = (), warnings: tuple[str, ...] = ()) -> Stage:
+    """The stage that ends now, said in one line (``name:`` in 8 columns, then ``summary (N.Ns)``)."""
+    seconds = time.monotonic() - started
+    say(f"{name + ':':<8} {summary}" + (f" ({seconds:.1f}s)" if timed else ""))
+    return Stage(name=name, summary=summary, seconds=round(seconds, 3), images=images, warnings=warnings)
 
 
-def _init(root: Path, request: InitRequest, cwd: Path, user_rules: tuple[Rewrite, ...], say: Say) -> Workspace:
+def _init(
+    root: Path, request: InitRequest, cwd: Path, user_rules: tuple[Rewrite, ...], say: Say
+) -> tuple[Workspace, Stage]:
     from ukws import workspace_init
 
     started = time.monotonic()
     existing = find_root(root)
     if existing is not None and request.manifest is None and request.url is None:
-        say(f"init:    workspace {existing} (as it is)")
-        return open_workspace(existing)
+        stage = _stage("init", f"workspace {existing} (as it is)", started, say, timed=False)
+        return open_workspace(existing), stage
     if existing is not None and existing != root.resolve():
         root = existing
     result = workspace_init.init(root=root, request=request, cwd=cwd, user_rules=user_rules)
     verb = "reconfigured" if result.reinit else "created"
-    say(f"init:    workspace {verb} at {result.root}: {result.source.describe()}, "
-        f"{result.project_count} projects ({_took(started)})")
-    return open_workspace(result.root)
+    ws = open_workspace(result.root)
+    return ws, _stage("init", f"workspace {verb} at {result.root}: {result.source.describe()}, "
+                      f"{result.project_count} projects", started, say)
 
 
-def _sync(ws: Workspace, user_rules: tuple[Rewrite, ...], *, fetch: bool, jobs: int, say: Say, label: str) -> None:
+def _sync(ws: Workspace, user_rules: tuple[Rewrite, ...], *, fetch: bool, jobs: int, say: Say, label: str) -> Stage:
     from ukws import workspace
     from ukws.build import patch
     from ukws.sync import engine
@@ -85,10 +108,10 @@ def _sync(ws: Workspace, user_rules: tuple[Rewrite, ...], *, fetch: bool, jobs: 
     for o in result.outcomes:
         counts[str(o.action)] = counts.get(str(o.action), 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-    say(f"{label + ':':<8} {len(result.outcomes)} projects: {summary} ({_took(started)})")
+    return _stage(label, f"{len(result.outcomes)} projects: {summary}", started, say)
 
 
-def _resolve(ws: Workspace, say: Say) -> None:
+def _resolve(ws: Workspace, say: Say) -> Stage:
     from ukws import workspace
     from ukws.resolve import plan
 
@@ -97,21 +120,21 @@ def _resolve(ws: Workspace, say: Say) -> None:
     result = plan.resolve_and_lock(root=ws.root, manifest=manifest, lock_path=ws.lock_path)
     pins = ", ".join(f"{p.name} {p.label}" for p in result.resolution.pins if p.role is not None)
     state = "written" if result.written else "unchanged"
-    say(f"resolve: lock {state}: {pins} ({_took(started)})")
+    return _stage("resolve", f"lock {state}: {pins}", started, say)
 
 
-def _fetch(ws: Workspace, user_rules: tuple[Rewrite, ...], jobs: int, say: Say) -> None:
+def _fetch(ws: Workspace, user_rules: tuple[Rewrite, ...], jobs: int, say: Say) -> Stage:
     from ukws.build import origins
 
     started = time.monotonic()
     result = origins.fetch_origins(ws, user_rules, jobs=jobs)
     count = len({n.sha256 for t in result.targets for n in t.needs})
     got = len(result.downloaded)
-    say(f"fetch:   {count} origin archive(s) for {len(result.targets)} target(s), {got} downloaded "
-        f"({_took(started)})")
+    return _stage("fetch", f"{count} origin archive(s) for {len(result.targets)} target(s), {got} downloaded",
+                  started, say)
 
 
-def _patch(ws: Workspace, say: Say) -> None:
+def _patch(ws: Workspace, say: Say) -> Stage:
     from ukws.build.patch import patch_app
 
     started = time.monotonic()
@@ -125,11 +148,12 @@ def _patch(ws: Workspace, say: Say) -> None:
             done.append(f"{a.name}: {count} already applied")
         elif a.applied:
             done.append(f"{a.name}: Makefile already pointed")
-    say(f"patch:   {', '.join(done) or 'nothing to patch'} ({_took(started)})")
-    for a in result.apps:
-        if a.action in ("applied", "updated"):
-            for warning in a.warnings:
-                say(f"patch:   warning: {a.name} ({a.path}): {warning}")
+    warnings = tuple(f"{a.name} ({a.path}): {w}" for a in result.apps if a.action in ("applied", "updated")
+                     for w in a.warnings)
+    stage = _stage("patch", ', '.join(done) or 'nothing to patch', started, say, warnings=warnings)
+    for warning in warnings:
+        say(f"patch:   warning: {warning}")
+    return stage
 
 
 def up(
@@ -142,21 +166,25 @@ def up(
     jobs: int = 0,
     make_jobs: int | None = None,
     timeout: float | None = None,
+    out: BinaryIO | None = None,
     say: Say,
 ) -> UpResult:
-    """Carry the workspace at (or around) ``root`` from nothing to a built, and with ``run`` booted, image."""
+    """Carry the workspace at (or around) ``root`` from nothing to a built, and with ``run`` booted, image
+    (its output on ``out``, default stdout)."""
     from ukws.build import make
     from ukws.build.run import run_image
 
-    ws = _init(root, request, cwd, user_rules, say)
-    _sync(ws, user_rules, fetch=True, jobs=jobs, say=say, label="sync")
+    ws, stage = _init(root, request, cwd, user_rules, say)
+    stages = [stage, _sync(ws, user_rules, fetch=True, jobs=jobs, say=say, label="sync")]
     if ws.config.manifest.kind is SourceKind.SNAPSHOT:
-        say("resolve: none: the snapshot pins every project and orders the libraries")
+        stages.append(_stage("resolve", "none: the snapshot pins every project and orders the libraries",
+                             time.monotonic(), say, timed=False))
     else:
-        _resolve(ws, say)
-        _sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin")
-    _patch(ws, say)  # before fetch: the application's Makefile.uk and Config.uk may come from its patches
-    _fetch(ws, user_rules, jobs or 4, say)
+        stages.append(_resolve(ws, say))
+        stages.append(_sync(ws, user_rules, fetch=False, jobs=jobs, say=say, label="pin"))
+    # Before fetch: the application's Makefile.uk and Config.uk may come from its patches.
+    stages.append(_patch(ws, say))
+    stages.append(_fetch(ws, user_rules, jobs or 4, say))
     started = time.monotonic()
     # As kraft builds: make -j with one job per CPU this process may use, unless told otherwise.
     built = make.build(ws, jobs=make_jobs or _cpus(), quiet=True)
@@ -168,14 +196,23 @@ def up(
                              b.tail)
     images = ", ".join(str(i.relative_to(ws.root)) + (" (up to date)" if b.up_to_date else "")
                        for b in built.builds for i in b.images[:1])
-    say(f"build:   {len(built.builds)} target(s): {images} ({_took(started)})")
+    stages.append(_stage("build", f"{len(built.builds)} target(s): {images}", started, say,
+                         images=tuple(i for b in built.builds for i in b.images[:1])))
     if not run:
-        return UpResult(root=ws.root, build=built)
+        return UpResult(root=ws.root, stages=tuple(stages), build=built)
     from ukws.build.targets import context
 
     first = context(ws).targets[0]
+    started = time.monotonic()
     say(f"run:     {first.key}")
-    ran = run_image(first, timeout=timeout, say=say)
+    ran = run_image(first, timeout=timeout, out=out, say=say)
     if ran.xl_config:
         say(ran.xl_config.rstrip())
-    return UpResult(root=ws.root, build=built, run=ran)
+    # Said before the guest starts (its output follows); recorded when it has stopped.
+    if ran.xl_config:
+        did = "xl configuration given (ukws does not boot Xen images)"
+    else:
+        did = f"booted ({ran.how}), " + ("stopped by --timeout" if ran.timed_out else f"exit status {ran.returncode}")
+    stages.append(Stage(name="run", summary=f"{first.key}: {did}",
+                        seconds=round(time.monotonic() - started, 3), images=(ran.image,)))
+    return UpResult(root=ws.root, stages=tuple(stages), build=built, run=ran)

@@ -163,9 +163,12 @@ def up_cmd(
     run: Annotated[bool, typer.Option("--run", help="Boot the first target's image at the end.")] = False,
     jobs: Annotated[int, typer.Option("-j", "--jobs", help="Projects and downloads at once (0: default).")] = 0,
     timeout: TimeoutOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """init, sync, resolve, patch-app, fetch and build (and --run) in one command; run it again to resume."""
-    result = common.run(lambda: _up(directory, manifest, url, rewrite, run, jobs, timeout))
+    result = common.run(lambda: _up(directory, manifest, url, rewrite, run, jobs, timeout, as_json))
+    if as_json:
+        common.emit_json(result)
     raise typer.Exit(result.returncode)
 
 
@@ -177,6 +180,7 @@ def _up(
     run: bool,
     jobs: int,
     timeout: float | None,
+    as_json: bool,
 ) -> UpResult:
     from ukws import workspace
     from ukws.build import up
@@ -188,16 +192,20 @@ def _up(
         workspace.find_root(common.STATE.cwd) or common.STATE.cwd
     )
     request = InitRequest(manifest=manifest, url=url, rewrites=rules)
+    # With --json stdout holds the JSON document only: the guest's output goes to stderr, as progress does.
     return up.up(root=root, request=request, cwd=common.STATE.cwd, user_rules=user_rules(), run=run, jobs=jobs,
-                 timeout=timeout, say=common.info)
+                 timeout=timeout, out=sys.stderr.buffer if as_json else None, say=common.info)
 
 
 def demo_cmd(
     directory: Annotated[Path, typer.Argument(help="Where to write the demo (created).", metavar="DIR")],
     up_too: Annotated[bool, typer.Option("--up", help="Then ukws up over it, in DIR/ws.")] = False,
     run: Annotated[bool, typer.Option("--run", help="Then ukws up --run over it: build and boot the demo.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write a small local ecosystem (core, two libraries, an application, a manifest) that needs no network."""
+    from dataclasses import replace
+
     from ukws.build import demo
 
     target = common.resolve_dir(directory)
@@ -206,10 +214,14 @@ def demo_cmd(
                 f"manifest {made.manifest}")
     if not (up_too or run):
         common.info(f"next:    ukws up -m {made.manifest} --rewrite {made.rewrite} {target / 'ws'} --run")
+        if as_json:
+            common.emit_json(made)
         return
     result = common.run(
-        lambda: _up(target / "ws", str(made.manifest), None, [made.rewrite], run, 0, 60.0 if run else None)
+        lambda: _up(target / "ws", str(made.manifest), None, [made.rewrite], run, 0, 60.0 if run else None, as_json)
     )
+    if as_json:
+        common.emit_json(replace(made, up=result))
     raise typer.Exit(result.returncode)
 
 
