@@ -333,3 +333,34 @@ def test_the_patch_app_record_decides_what_is_refused(tmp_path: Path, world: Wor
         assert f is not None and f.read() == (ws / "apps" / "app" / "Makefile").read_bytes()
     assert b"LIBS :=\n" in (ws / "apps" / "app" / "Makefile").read_bytes()
     assert ukws(ws, "verify", str(out), "--archive", str(archive)).exit_code == 0
+
+
+def test_a_damaged_record_is_an_error_naming_it(tmp_path: Path, world: World) -> None:
+    # snapshot and verify read patch-app's and fetch's records with their readers: one message per file.
+    ws = make_workspace(tmp_path, world)
+    add_origin(ws)
+    out = tmp_path / "s.xml"
+    assert ukws(ws, "snapshot", "-o", str(out)).exit_code == 0
+    record_path = ws / ".ukws" / "state" / "patches" / "app.json"
+    needs_path = ws / ".ukws" / "state" / "origins" / "needs.json"
+    record, needs = record_path.read_text(), needs_path.read_text()
+    damaged = [
+        (record_path, "[]", "not a valid patch-state record (a JSON list, not an object)"),
+        (record_path, json.dumps({**json.loads(record), "makefile": "../Makefile"}),
+         "not a valid patch-state record ('../Makefile': leads outside the project or into its .git folder)"),
+        (needs_path, json.dumps({**json.loads(needs), "version": 2}),
+         "not valid (not a version 1 list of needed origins); remove it and run 'ukws fetch'"),
+        (needs_path, "[]", "not valid (not a version 1 list of needed origins)"),
+    ]  # fmt: skip
+    for path, text, message in damaged:
+        path.write_text(text)
+        commands: list[tuple[str, ...]] = [("snapshot", "-o", str(tmp_path / "damaged.xml"))]
+        if path == record_path:  # verify reads the origins from the snapshot, not from needs.json
+            commands.append(("verify", str(out)))
+        for args in commands:
+            r = ukws(ws, *args)
+            assert r.exit_code == 1, (args, r.stdout)
+            assert r.stderr.splitlines()[0].startswith(f"ukws: {path}: {message}"), (args, r.stderr)
+        assert not (tmp_path / "damaged.xml").exists()
+        record_path.write_text(record)
+        needs_path.write_text(needs)

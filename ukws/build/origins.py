@@ -118,8 +118,17 @@ def write_index(cache: Path, index: Index) -> None:
     write_json_atomic(cache / INDEX, {"version": 1, "urls": as_dict(index.urls), "files": as_dict(index.files)})
 
 
+def cached_file(cache: Path, sha: str) -> Path | None:
+    """The cache file holding the archive with this sha256, or None when it is not cached (or
+    ``sha`` is not a sha256: 64 lowercase hex digits)."""
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        return None
+    path = cache / sha
+    return path if path.is_file() else None
+
+
 def has_blob(cache: Path, sha: str) -> bool:
-    return (cache / sha).is_file()
+    return cached_file(cache, sha) is not None
 
 
 def store(cache: Path, chunks: Iterable[bytes], *, expected: str | None = None, what: str = "") -> tuple[str, int]:
@@ -248,17 +257,24 @@ def download(
 
 
 def read_needs(dot: Path) -> dict[str, tuple[Need, ...]]:
+    """``<app>/<target>`` -> the origin archives it needs, as the last origin pass recorded them
+    (empty when none did)."""
     path = state_dir(dot) / NEEDS
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ValueError("not a version 1 list of needed origins")
         return {
-            key: tuple(Need(library=n["library"], url=n["url"], file=n["file"], sha256=n["sha256"]) for n in needs)
-            for key, needs in data.get("targets", {}).items()
+            str(key): tuple(
+                Need(library=str(n["library"]), url=str(n["url"]), file=str(n["file"]), sha256=str(n["sha256"]))
+                for n in needs
+            )
+            for key, needs in dict(data["targets"]).items()
         }
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise WorkspaceError(f"{path}: not valid ({e}); run 'ukws fetch'") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise WorkspaceError(f"{path}: not valid ({e}); remove it and run 'ukws fetch'") from None
 
 
 def _write_state(dot: Path, name: str, data: Mapping[str, Any]) -> None:

@@ -90,7 +90,11 @@ class Record:
         }
 
     @staticmethod
-    def from_json(data: Mapping[str, Any]) -> Record:
+    def from_json(data: Any) -> Record:
+        """The record of ``data`` (parsed JSON); ValueError, KeyError, TypeError or WorkspaceError
+        when it is not one."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("version") != RECORD_VERSION:
             raise ValueError(f"version {data.get('version')!r} (this ukws reads {RECORD_VERSION})")
         files = {
@@ -99,13 +103,17 @@ class Record:
         }
         for rel in files:
             check_rel(rel)
+        makefile = data.get("makefile")
+        if makefile is not None:
+            makefile = str(makefile)
+            check_rel(makefile)
         return Record(
             project=str(data["project"]),
             path=str(data["path"]),
             base=str(data["base"]),
             patches=tuple(AppliedPatch(path=str(p["path"]), sha256=str(p["sha256"])) for p in data["patches"]),
             files=files,
-            makefile=data.get("makefile"),
+            makefile=makefile,
             makefile_generated=bool(data.get("makefile_generated", False)),
         )
 
@@ -151,7 +159,7 @@ class State:
             return Record.from_json(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, WorkspaceError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, WorkspaceError) as e:
             raise WorkspaceError(
                 f"{path}: not a valid patch-state record ({e}); restore the files it names by hand "
                 "(git -C PROJECT status), delete it, then run 'ukws patch-app' again"

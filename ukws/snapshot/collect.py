@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ukws import git
+from ukws.build import origins as origin_cache
+from ukws.build.patchstate import Record, State
 from ukws.errors import UkwsError, WorkspaceError
 from ukws.lock import Lock, LockedBuild, LockedProject, pinned, read_lock
 from ukws.manifest.model import Manifest, Project
 from ukws.manifest.paths import is_within
 from ukws.manifest.urls import join_fetch
-from ukws.snapshot import records
 from ukws.snapshot.manifest import Snapshot, SnapshotFile, SnapshotOrigin
 from ukws.sync.model import SYNCED_REF
 from ukws.workspace import Workspace, load_workspace_manifest
@@ -60,7 +61,7 @@ class Taken:
     """A snapshot and what went into it."""
 
     snapshot: Snapshot
-    records: tuple[records.PatchRecord, ...]
+    records: tuple[Record, ...]
     """The applied series of the applications that have one."""
     repos: tuple[tuple[str, Path], ...]
     """Project path -> its repository folder, in manifest order."""
@@ -105,7 +106,7 @@ def _pins(ws: Workspace, manifest: Manifest) -> Lock:
 
 
 def changed_files(
-    repo: git.Repository, top: Path, record: records.PatchRecord | None, nested: tuple[str, ...]
+    repo: git.Repository, top: Path, record: Record | None, nested: tuple[str, ...]
 ) -> list[str]:
     """Changed and untracked files, less the nested projects and the files the applied series
     changed as its record says."""
@@ -170,7 +171,8 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
     pins = {p.path: p for p in lock.projects}
     findings: list[_Finding] = []
     hard: list[str] = []
-    found_records: list[records.PatchRecord] = []
+    found_records: list[Record] = []
+    patch_state = State(ws.state_dir)
     repos: list[tuple[str, Path]] = []
     newest = 0
     paths = [p.path for p in manifest.projects]
@@ -207,9 +209,8 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
                 caveat=f"{label}: recorded commit {short}, which is on no branch or tag of its remote: "
                        "this snapshot syncs only where that commit can be fetched",
             ))  # fmt: skip
-        record: records.PatchRecord | None = None
         patches = p.app.patches if p.app is not None else ()
-        record = records.read_patch_record(ws.dot, p.name)
+        record = patch_state.record(p.name)
         if record is not None:
             found_records.append(record)
             wanted = tuple((x.path, x.sha256) for x in patches)
@@ -255,16 +256,18 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         files.append(SnapshotFile(path=rel, data=data))
 
     origins: list[SnapshotOrigin] = []
-    for need in records.read_needs(ws.dot):
-        if records.cached_origin(ws.dot, need.sha256) is None:
+    cache = origin_cache.cache_dir(ws.dot)
+    needed = {(target, n) for target, needs in origin_cache.read_needs(ws.dot).items() for n in needs}
+    for target, need in sorted(needed, key=lambda x: (x[0], x[1].library, x[1].url, x[1].sha256, x[1].file)):
+        if origin_cache.cached_file(cache, need.sha256) is None:
             findings.append(_Finding(
-                problem=f"{need.target}: origin archive {need.file} of {need.library} (sha256 {need.sha256[:12]}) "
+                problem=f"{target}: origin archive {need.file} of {need.library} (sha256 {need.sha256[:12]}) "
                         "is not in the cache; run 'ukws fetch'",
-                caveat=f"{need.target}: recorded origin archive {need.file} of {need.library} by URL and sha256 "
+                caveat=f"{target}: recorded origin archive {need.file} of {need.library} by URL and sha256 "
                        "only: it is not in the cache",
             ))  # fmt: skip
         origins.append(SnapshotOrigin(
-            target=need.target, library=need.library, url=need.url, file=need.file, sha256=need.sha256
+            target=target, library=need.library, url=need.url, file=need.file, sha256=need.sha256
         ))  # fmt: skip
 
     if hard:
@@ -297,7 +300,7 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
     return Taken(snapshot=snap, records=tuple(found_records), repos=tuple(repos))
 
 
-def _stale_records(ws: Workspace, snap: Snapshot, found: list[records.PatchRecord]) -> list[_Finding]:
+def _stale_records(ws: Workspace, snap: Snapshot, found: list[Record]) -> list[_Finding]:
     """An application whose applied series is the snapshot's, but whose files are not what
     ``ukws patch-app`` makes of the snapshot now (the lock's library order changed since, say)."""
     from ukws.snapshot.overlay import OverlayError, release_files
@@ -315,7 +318,7 @@ def _stale_records(ws: Workspace, snap: Snapshot, found: list[records.PatchRecor
         except OverlayError:
             continue  # the series was applied here, so it applies: a patch file changed, reported already
         expected = {rel: git.hash_blob(data) if data is not None else None for rel, data in wanted.files.items()}
-        applied = {rel: change.after for rel, change in record.files}
+        applied = {rel: change.after for rel, change in record.files.items()}
         differ = sorted(rel for rel in expected.keys() | applied.keys() if expected.get(rel) != applied.get(rel))
         if differ:
             label = _label(p)

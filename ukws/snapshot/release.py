@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ukws.build import origins as origin_cache
 from ukws.errors import UsageError
 from ukws.fileops import atomic_write
 from ukws.manifest.model import Project
-from ukws.snapshot import records
 from ukws.snapshot.archive import (
     ArchiveOrigin,
     ArchiveProject,
@@ -73,7 +73,7 @@ def archive_origins(ws: Workspace, snap: Snapshot) -> tuple[tuple[ArchiveOrigin,
     found: dict[str, ArchiveOrigin] = {}
     caveats: list[str] = []
     for o in snap.origins:
-        cached = records.cached_origin(ws.dot, o.sha256)
+        cached = origin_cache.cached_file(origin_cache.cache_dir(ws.dot), o.sha256)
         if cached is None:
             caveats.append(f"{o.target}: origin archive {o.file} is not in the archive (not cached)")
         else:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ukws import git
+from ukws.build import origins as origin_cache
+from ukws.build.patchstate import State
 from ukws.errors import WorkspaceError
 from ukws.manifest.model import Project
 from ukws.manifest.paths import is_within
-from ukws.snapshot import records
 from ukws.snapshot.archive import GITLINK_KEY, ORIGINS_PREFIX, SNAPSHOT_MEMBER, ArchiveOrigin, Member, plan
 from ukws.snapshot.collect import changed_files
 from ukws.snapshot.manifest import read_snapshot
@@ -59,6 +60,7 @@ def verify_workspace(ws: Workspace, snapshot_path: Path) -> VerifyResult:
     current = load_workspace_manifest(ws)
     wanted_paths = {p.path for p in snap.manifest.projects}
     paths = [p.path for p in snap.manifest.projects]
+    patch_state = State(ws.state_dir)
     for p in snap.manifest.projects:
         label, top = _label(p), ws.root / p.path
         if git.git_dir(top) is None:
@@ -70,7 +72,7 @@ def verify_workspace(ws: Workspace, snapshot_path: Path) -> VerifyResult:
             at = head[:12] if head else "nothing"
             detail = f"at {at}, the snapshot pins {p.revision[:12]}"
             diffs.append(Difference(subject=label, kind="commit", detail=detail))
-        record = records.read_patch_record(ws.dot, p.name)
+        record = patch_state.record(p.name)
         wanted = tuple((x.path, x.sha256) for x in p.app.patches) if p.app is not None else ()
         if record is None and wanted:
             detail = f"series of {len(wanted)} patch(es) not applied"
@@ -92,7 +94,7 @@ def verify_workspace(ws: Workspace, snapshot_path: Path) -> VerifyResult:
         if p.path not in wanted_paths:
             diffs.append(Difference(subject=_label(p), kind="extra", detail="in the workspace, not in the snapshot"))
     for o in snap.origins:
-        if records.cached_origin(ws.dot, o.sha256) is None:
+        if origin_cache.cached_file(origin_cache.cache_dir(ws.dot), o.sha256) is None:
             diffs.append(Difference(subject=o.target, kind="origin",
                                     detail=f"origin archive {o.file} of {o.library} is not in the cache"))
     return VerifyResult(snapshot=snapshot_path, checked="workspace", differences=tuple(diffs))
