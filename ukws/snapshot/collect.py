@@ -232,7 +232,7 @@ def take_snapshot(ws: Workspace, *, allow_dirty: bool = False, ukws_version: str
         nested = tuple(q[len(p.path) + 1 :] for q in paths if q != p.path and is_within(q, p.path))
         changed = changed_files(repo, top, record, nested)
         if changed:
-            shown = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+            shown = _few(changed)
             findings.append(_Finding(
                 problem=f"{label}: {len(changed)} changed or untracked file(s) ({shown}); commit, push and "
                         "resolve them, or move them away",
@@ -322,7 +322,7 @@ def _stale_records(ws: Workspace, snap: Snapshot, found: list[Record]) -> list[_
         differ = sorted(rel for rel in expected.keys() | applied.keys() if expected.get(rel) != applied.get(rel))
         if differ:
             label = _label(p)
-            shown = ", ".join(differ[:3]) + (", ..." if len(differ) > 3 else "")
+            shown = _few(differ)
             out.append(_Finding(
                 problem=f"{label}: 'ukws patch-app' left {shown} otherwise than it makes them now; "
                         "run 'ukws patch-app' again",
@@ -330,3 +330,8 @@ def _stale_records(ws: Workspace, snap: Snapshot, found: list[Record]) -> list[_
                        f"'ukws patch-app' result ({shown})",
             ))  # fmt: skip
     return out
+
+
+def _few(names: list[str]) -> str:
+    """The first three names, then ``...`` when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
