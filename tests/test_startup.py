@@ -39,7 +39,10 @@ with open(OUT, "w") as f:
 """
 
 CLI = HEAVY - {"typer"}
-"""Every command needs the CLI framework; ``--help`` needs rich too (typer's help formatting)."""
+"""Most commands need the CLI framework; ``--help`` needs rich too (typer's help formatting)."""
+
+QUICK = HEAVY
+"""The command lines ukws.cli.quick runs need no CLI framework."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,23 +65,40 @@ CASES = [
     Case(
         args=("list", "-m", "xenstore"),
         where="outside",
-        forbidden=CLI - {"lxml", "packaging"},
-        needed=frozenset({"typer", "lxml", "ukws.listing"}),
+        forbidden=QUICK - {"lxml", "packaging"},
+        needed=frozenset({"lxml", "ukws.listing"}),
     ),
+    Case(args=("list", "-m", "xenstore", "-g", "all", "--json"), where="outside",
+         forbidden=QUICK - {"lxml", "packaging"}),
+    Case(args=("list", "-m", "xenstore", "--help"), where="outside", forbidden=HEAVY - {"typer", "rich", "markdown_it"},
+         needed=frozenset({"typer"})),  # --help: the full command line
     Case(args=("manifest", "-m", "xenstore"), where="outside", forbidden=CLI - {"lxml", "packaging"}),
     Case(args=("manifest", "validate", "m.xml"), where="outside", forbidden=CLI - {"lxml"}),
     Case(args=("info",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
-    Case(args=("list",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("list",), where="shipped", forbidden=QUICK - {"lxml", "packaging"}),
     Case(args=("manifest",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
-    Case(args=("list",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("list",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("status",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
-    Case(args=("sync", "-l"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
+    Case(args=("sync", "-l"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
          absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside
+    Case(args=("-q", "sync", "-j", "2", "-v"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
+    Case(args=("sync", "-l", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"typer"})),
     Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
     Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
 ]
+
+
+SHARED = {"ukws.cli.common", "ukws.cli.output", "ukws.cli.commands", "ukws.cli.quick"}
+"""The modules of ukws.cli every command may load: the CLI framework's part, and the rest."""
+
+BORROWED = {
+    "sync": {"ukws.cli.syncrun"},
+    "status": {"ukws.cli.manifest", "ukws.cli.listrun"},
+    "resolve": {"ukws.cli.manifest", "ukws.cli.listrun"},
+    "manifest": {"ukws.cli.listrun"},
+}
 
 
 def _place(tmp_path: Path, where: str) -> Path:
@@ -120,10 +140,9 @@ def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     name = command_name(list(case.args))
     if name is not None:
         owner = COMMANDS[name]
-        # A command loads its own command module only (and the one it borrows options from).
-        borrowed = {"ukws.cli.manifest"} if owner in ("status", "resolve") else set()
+        # A command loads its own command module only (and those it borrows options or code from).
         cli_modules = {m for m in loaded if m.startswith("ukws.cli.")}
-        assert cli_modules <= {"ukws.cli.common", f"ukws.cli.{owner}", *borrowed}
+        assert cli_modules <= {*SHARED, f"ukws.cli.{owner}", *BORROWED.get(owner, ())}
 
 
 def test_every_command_is_found_in_its_own_module() -> None:

@@ -1,4 +1,5 @@
-"""The console-script entry point: answers ``--version`` before loading the CLI framework."""
+"""The console-script entry point: answers ``--version``, and runs the command lines
+:mod:`ukws.cli.quick` knows, before loading the CLI framework."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ def main() -> None:
         from ukws import __version__
 
         sys.stdout.write(f"ukws {__version__}\n")
+        return
+    from ukws.cli import quick
+
+    if quick.run(sys.argv[1:], STARTED):
         return
     from ukws.cli import main as cli_main
 

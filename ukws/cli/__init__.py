@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
+from ukws.cli import output
 
-from ukws import __version__
-from ukws.cli import common
-
-
-def _new_app() -> typer.Typer:
-    application = typer.Typer(
-        name="ukws",
-        cls=common.UkwsGroup,
-        help="Workspace manager for Unikraft unikernels.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    application.callback()(_global)
-    return application
-
-
-def _version(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"ukws {__version__}\n")
-        raise typer.Exit(0)
-
-
-def _global(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
-    ] = False,
-) -> None:
-    """Workspace manager for Unikraft unikernels.
-
-    The global options -C DIR, -q and -v may be given before the command or after it.
-    """
+if TYPE_CHECKING:
+    import typer
 
 
 MODULES = ("init", "sync", "status", "forall", "resolve", "patch", "build", "snapshot", "manifest")
@@ -71,20 +38,6 @@ COMMANDS = {
 """Each command and the module that adds it (tests/test_startup.py checks this against the modules)."""
 
 
-def build_app(modules: tuple[str, ...] = MODULES, *, only: str | None = None) -> typer.Typer:
-    """The command line with the commands of ``modules`` (``only``: just the command of that name).
-    Each module adds its commands; none of them imports lxml or pygit2 at import time. The CLI
-    framework reads the signature of every command it is given each time it runs: a command line
-    that names one command is given that one."""
-    application = _new_app()
-    for name in modules:
-        importlib.import_module(f"ukws.cli.{name}").register(application)
-    if only is not None:
-        application.registered_commands = [c for c in application.registered_commands if c.name == only]
-        application.registered_groups = [g for g in application.registered_groups if g.name == only]
-    return application
-
-
 def command_name(args: list[str]) -> str | None:
     """The command ``args`` run, when the command line names one before anything else that needs
     the whole command line (``--help``, ``--version``, an unknown option or command): a command
@@ -105,9 +58,16 @@ def command_name(args: list[str]) -> str | None:
     return None
 
 
-def __getattr__(name: str) -> typer.Typer:
-    # ``app``, the whole command line, is built when first asked for (``ukws --help``, tests).
+def __getattr__(name: str) -> Any:
+    # The CLI framework loads when first asked for: ``build_app``, and ``app``, the whole command
+    # line (``ukws --help``, tests).
+    if name == "build_app":
+        from ukws.cli.commands import build_app
+
+        return build_app
     if name == "app":
+        from ukws.cli.commands import build_app
+
         application = build_app()
         globals()["app"] = application
         return application
@@ -118,14 +78,16 @@ def main(started: float | None = None) -> None:
     """Console-script entry point: one line per error on stderr; exit 0, 1, 2 (usage) or 130.
 
     ``started`` is ``time.perf_counter()`` when the process started: timings count from there."""
-    common.PROCESS_START = started
+    from ukws.cli.commands import build_app
+
+    output.PROCESS_START = started
     name = command_name(sys.argv[1:])
-    application = build_app((COMMANDS[name],), only=name) if name is not None else __getattr__("app")
+    application: typer.Typer = build_app((COMMANDS[name],), only=name) if name is not None else __getattr__("app")
     try:
         rc = application(prog_name="ukws", standalone_mode=False)
     except KeyboardInterrupt:
-        common.err("interrupted")
-        sys.exit(common.EXIT_INTERRUPTED)
+        output.err("interrupted")
+        sys.exit(output.EXIT_INTERRUPTED)
     except Exception as e:
         # The CLI framework's own errors (unknown option, missing argument, ...) carry an exit
         # code and a message; show them as one line instead of a framed block.
@@ -137,4 +99,4 @@ def main(started: float | None = None) -> None:
         if text:
             sys.stderr.write(f"{command}: {text} (see '{command} --help')\n")
         sys.exit(code)
-    sys.exit(rc if isinstance(rc, int) else common.EXIT_OK)
+    sys.exit(rc if isinstance(rc, int) else output.EXIT_OK)

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from ukws.cli import common
 from ukws.cli.common import JsonOpt
-
-if TYPE_CHECKING:
-    from ukws.manifest.model import Manifest
-
+from ukws.cli.listrun import load_manifest
 
 ManifestOpt = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional at runtime on 3.11
@@ -29,27 +26,6 @@ GroupsOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("-g", "--groups", help="Group selectors, e.g. 'default,-notdefault'.", metavar="GROUPS"),
 ]
-
-
-def load_manifest(name: str | None) -> Manifest:
-    """The manifest named by ``-m``, or the workspace's."""
-    from ukws.errors import UsageError
-    from ukws.manifest import load
-    from ukws.shipped import find_manifest, shipped_names
-
-    if name is not None:
-        path = find_manifest(name, common.STATE.cwd)
-        if path is None:
-            raise UsageError(
-                f"-m {name}: no such file, and no shipped manifest of that name (shipped: {', '.join(shipped_names())})"
-            )
-        given = Path(name)
-        from_cwd = (given if given.is_absolute() else common.STATE.cwd / given).is_file()
-        return load(path, display=name if from_cwd else str(path))
-    from ukws import workspace
-
-    ws = workspace.find_workspace(common.STATE.cwd)
-    return workspace.load_workspace_manifest(ws, groups="all")
 
 
 manifest_app = typer.Typer(

@@ -44,7 +44,7 @@ class _Target:
 
 
 def _target(manifest: str | None, lock: Path | None) -> _Target:
-    from ukws.cli.manifest import load_manifest
+    from ukws.cli.listrun import load_manifest
 
     if manifest is not None:
         m = load_manifest(manifest)

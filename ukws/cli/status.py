@@ -7,16 +7,14 @@ workspace.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from ukws.cli import common
 from ukws.cli.common import JsonOpt, ProjectsArg, find_workspace, only, user_rules
-
-if TYPE_CHECKING:
-    from ukws.listing import ProjectRow
-from ukws.cli.manifest import GroupsOpt, ManifestOpt, load_manifest
+from ukws.cli.listrun import list_rows, render_rows
+from ukws.cli.manifest import GroupsOpt, ManifestOpt
 
 ManifestUrlsOpt = Annotated[
     bool, typer.Option("--manifest-urls", help="Show URLs as the manifest gives them, before URL rewriting.")
@@ -164,21 +162,6 @@ def info_cmd(as_json: JsonOpt = False) -> None:
     out(f"lock:            {info.lock or 'none'}\n")
 
 
-def _list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
-    from ukws.listing import list_projects
-    from ukws.sync.rewrite import UrlRewriter
-
-    if manifest is not None:
-        return list_projects(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()))
-    from ukws import status, workspace
-
-    ws = workspace.find_workspace(common.STATE.cwd)
-    m = workspace.load_workspace_manifest(ws, groups=groups)
-    urls = workspace.rewriter(ws, user_rules())
-    state = status.sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
-    return list_projects(m, "all", urls, state)
-
-
 def list_cmd(
     manifest: ManifestOpt = None,
     groups: GroupsOpt = None,
@@ -186,25 +169,11 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List the projects: path, name, revision, URL, role, groups, and in a workspace their state."""
-    rows = common.run(lambda: _list_rows(manifest, groups))
+    rows = common.run(lambda: list_rows(manifest, groups))
     if as_json:
         common.emit_json(rows)
         return
     sys.stdout.write(render_rows(rows, manifest_urls=manifest_urls))
-
-
-def render_rows(rows: tuple[ProjectRow, ...], *, manifest_urls: bool = False) -> str:
-    """Aligned columns; the state column only inside a workspace. URLs after rewriting, or as the
-    manifest gives them."""
-    table = [
-        (r.path, r.name, r.revision, r.state or "", r.manifest_url if manifest_urls else r.url, r.role or "",
-         ",".join(r.groups))
-        for r in rows
-    ]  # fmt: skip
-    widths = [max(map(len, column), default=0) for column in zip(*table, strict=True)]
-    # One format per line; a column empty in every row is left out.
-    line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if w)
-    return "".join(line.format(*row).rstrip() + "\n" for row in table)
 
 
 def register(app: typer.Typer) -> None:

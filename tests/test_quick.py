@@ -1,0 +1,155 @@
+"""The command lines ukws.cli.quick runs without the CLI framework behave as the full command line.
+
+Each command line runs twice in a fresh interpreter: through the console script's entry point (which
+tries the quick path first) and through the full command line alone; exit code, stdout and stderr
+must be the same (timings aside). Which path ran is checked too: the quick one never loads the CLI
+framework, and a command line it does not know goes to the full one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.gitutil import file_url
+from tests.wsutil import serve_workspace
+from ukws.cli import app
+from ukws.cli.quick import QuickLine, parse
+
+_RUN = """
+import json, sys
+OUT, FULL = sys.argv[1], sys.argv[2] == "full"
+sys.argv = ["ukws", *sys.argv[3:]]
+code = 0
+try:
+    if FULL:
+        from ukws.cli import main
+        main()
+    else:
+        from ukws.entry import main
+        main()
+except SystemExit as e:
+    code = e.code if isinstance(e.code, int) else 1
+with open(OUT, "w") as f:
+    json.dump({"code": code, "typer": "typer" in sys.modules}, f)
+"""
+
+
+def _run(cwd: Path, out: Path, full: bool, args: list[str]) -> tuple[int, str, str, bool]:
+    env = {**os.environ, "CI": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN, str(out), "full" if full else "entry", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    result = json.loads(out.read_text())
+    timing = re.compile(r" in \d+\.\ds")
+    return result["code"], proc.stdout, timing.sub(" in Ts", proc.stderr), result["typer"]
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    top = tmp_path_factory.mktemp("quick")
+    served = serve_workspace(top / "srv", groups={"lib-a": "libs"})
+    runner = CliRunner()
+    r = runner.invoke(app, ["-C", str(top), "init", "-u", file_url(served.root / "manifest"), "ws"])
+    assert r.exit_code == 0, r.stderr
+    r = runner.invoke(app, ["-C", str(top / "ws"), "sync"])
+    assert r.exit_code == 0, r.stderr
+    outside = top / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "m.xml").write_text(
+        '<manifest><remote name="o" fetch="https://example.org/"/><default remote="o" revision="main"/>'
+        '<project name="a" groups="x"/><project name="b/c" path="c"/></manifest>\n'
+    )
+    (outside / "bad.xml").write_text("<manifest><project/></manifest>\n")
+    return {"ws": top / "ws", "outside": outside}
+
+
+QUICK_LINES = [
+    ("ws", ["sync", "-l"]),
+    ("ws", ["sync", "--local-only", "--json"]),
+    ("ws", ["-q", "sync", "-l"]),
+    ("ws", ["sync", "-l", "-v"]),
+    ("ws", ["-vq", "sync", "-l", "-j", "1"]),
+    ("ws", ["sync", "--jobs=2"]),
+    ("ws", ["sync", "-j3"]),
+    ("ws", ["list"]),
+    ("ws", ["list", "--json"]),
+    ("ws", ["list", "-g", "libs"]),
+    ("ws", ["list", "--groups=-libs", "--manifest-urls"]),
+    ("ws", ["-C", "core", "list"]),
+    ("outside", ["list", "-m", "m.xml"]),
+    ("outside", ["-Csub", "list", "-m", "../m.xml"]),
+    ("outside", ["list", "-mm.xml", "-g", "x", "--json"]),
+    ("outside", ["list", "--manifest=m.xml", "-m", "xenstore"]),
+    ("outside", ["list", "-m", "xenstore", "-gall"]),
+    # Errors: the same line and exit code on both paths.
+    ("outside", ["list"]),
+    ("outside", ["sync", "-l"]),
+    ("outside", ["list", "-m", "nosuch.xml"]),
+    ("outside", ["list", "-m", "bad.xml"]),
+    ("outside", ["list", "-m", ""]),
+    ("outside", ["-C", "nosuch", "list", "-m", "m.xml"]),
+    ("ws", ["sync", "-j", "1", "--local-only", "-C", "nosuch"]),
+]
+
+
+@pytest.mark.parametrize(("where", "args"), QUICK_LINES, ids=[f"{w}:{' '.join(a)}" for w, a in QUICK_LINES])
+def test_quick_path_prints_what_the_full_command_line_prints(
+    places: dict[str, Path], tmp_path: Path, where: str, args: list[str]
+) -> None:
+    assert parse(args) is not None
+    quick = _run(places[where], tmp_path / "quick.json", False, args)
+    full = _run(places[where], tmp_path / "full.json", True, args)
+    assert quick[:3] == full[:3]
+    assert quick[3] is False, "the quick path loaded the CLI framework"
+    assert full[3] is True
+
+
+FULL_LINES = [
+    ["sync", "-l", "core"],  # a project named
+    ["sync", "-lq"],  # bundled short options
+    ["sync", "-j", "x"],  # not a number
+    ["sync", "-j", "-1"],
+    ["sync", "--network-only"],
+    ["sync", "-l", "--"],
+    ["list", "-m"],  # a missing value
+    ["list", "-m", "--json"],
+    ["list", "--help"],
+    ["-C"],
+    ["-C", "-q", "list"],
+    ["status"],
+    ["lis"],
+    ["--verbose=1", "list"],
+    [],
+]
+
+
+@pytest.mark.parametrize("args", FULL_LINES, ids=[" ".join(a) or "(none)" for a in FULL_LINES])
+def test_other_command_lines_go_to_the_full_command_line(
+    places: dict[str, Path], tmp_path: Path, args: list[str]
+) -> None:
+    assert parse(args) is None
+    entry = _run(places["ws"], tmp_path / "entry.json", False, args)
+    full = _run(places["ws"], tmp_path / "full.json", True, args)
+    assert entry == full
+    assert entry[3] is True
+
+
+def test_the_parse_keeps_the_global_options_in_order_and_the_last_value() -> None:
+    line = parse(["-C", "a", "-qv", "list", "-C", "b", "--verbose", "-m", "x", "--manifest=y", "-gall"])
+    assert line == QuickLine(
+        command="list",
+        globals=[("C", "a"), ("q", ""), ("v", ""), ("C", "b"), ("v", "")],
+        options={"manifest": "y", "groups": "all"},
+    )
+    assert parse(["sync", "-l", "--json", "-j", "4"]) == QuickLine(
+        command="sync", options={"local_only": True, "json": True, "jobs": "4"}
+    )

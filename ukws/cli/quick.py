@@ -1,0 +1,144 @@
+"""The most frequent command lines, run without loading the CLI framework.
+
+``ukws sync`` (``-l``, ``-j N``, ``--json``) and ``ukws list`` (``-m FILE``, ``-g GROUPS``,
+``--manifest-urls``, ``--json``), with the global options ``-C DIR``, ``-q`` and ``-v`` before or after
+the command, are what users run many times a day; loading the CLI framework costs more than a no-op
+sync does. :func:`parse` recognises exactly these command lines and nothing else: anything it does not
+know (another command or option, a project name, ``--help``, a missing value, ``--``) goes to the full
+command line, which also owns every usage error. A recognised command line runs the same functions
+the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`), so its output, errors
+and exit code are the same (tests/test_quick.py runs both and compares).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+from ukws.cli import output
+
+_GLOBAL_FLAGS = {"-q": "q", "--quiet": "q", "-v": "v", "--verbose": "v"}
+
+
+@dataclass(slots=True)
+class QuickLine:
+    """A recognised command line: the command, its options, and the global options in their order."""
+
+    command: str
+    globals: list[tuple[str, str]] = field(default_factory=list)
+    """``("C", DIR)``, ``("q", "")`` and ``("v", "")`` in the order given."""
+    options: dict[str, str | bool] = field(default_factory=dict)
+
+
+_SYNC_FLAGS = {"-l": "local_only", "--local-only": "local_only", "--json": "json"}
+_SYNC_VALUES = {"-j": "jobs", "--jobs": "jobs"}
+_LIST_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
+_LIST_VALUES = {"-m": "manifest", "--manifest": "manifest", "-g": "groups", "--groups": "groups"}
+_COMMANDS = {"sync": (_SYNC_FLAGS, _SYNC_VALUES), "list": (_LIST_FLAGS, _LIST_VALUES)}
+
+
+def _global(arg: str, rest: list[str], line: QuickLine) -> bool | None:
+    """Take a global option (True), or say ``arg`` is none (False), or that the line is not ours (None)."""
+    if arg == "-C":
+        if not rest or rest[0].startswith("-"):
+            return None
+        line.globals.append(("C", rest.pop(0)))
+        return True
+    if arg.startswith("-C") and not arg.startswith("--"):
+        line.globals.append(("C", arg[2:]))
+        return True
+    if arg in _GLOBAL_FLAGS:
+        line.globals.append((_GLOBAL_FLAGS[arg], ""))
+        return True
+    if len(arg) > 2 and arg[0] == "-" and arg[1] != "-" and set(arg[1:]) <= {"q", "v"}:
+        line.globals.extend((c, "") for c in arg[1:])
+        return True
+    return False
+
+
+def parse(argv: list[str]) -> QuickLine | None:
+    """The command line ``argv`` (without the program name), if it is one this module runs."""
+    rest = list(argv)
+    line: QuickLine | None = None
+    scratch = QuickLine(command="")
+    while rest:
+        arg = rest.pop(0)
+        taken = _global(arg, rest, line or scratch)
+        if taken is None:
+            return None
+        if taken:
+            continue
+        if line is None:
+            if arg not in _COMMANDS:
+                return None
+            line = QuickLine(command=arg, globals=scratch.globals)
+            continue
+        flags, values = _COMMANDS[line.command]
+        if arg in flags:
+            line.options[flags[arg]] = True
+            continue
+        name, eq, value = arg.partition("=")
+        if name in values and name.startswith("--") and eq:
+            line.options[values[name]] = value
+        elif arg in values and rest and not rest[0].startswith("-"):
+            line.options[values[arg]] = rest.pop(0)
+        elif arg[:2] in values and len(arg) > 2 and not arg.startswith("--"):
+            line.options[values[arg[:2]]] = arg[2:]
+        else:
+            return None
+    if line is None:
+        return None
+    if "jobs" in line.options:
+        try:
+            int(str(line.options["jobs"]))
+        except ValueError:
+            return None  # the full command line says what is wrong with it
+    return line
+
+
+def run(argv: list[str], started: float) -> bool:
+    """Run ``argv`` if it is a quick command line (then exit); False when the full command line must."""
+    line = parse(argv)
+    if line is None:
+        return False
+    output.PROCESS_START = started
+    output.reset_state()
+    try:
+        for kind, value in line.globals:
+            if kind == "C":
+                output.set_directory(value)
+            elif kind == "q":
+                output.set_quiet()
+            else:
+                output.add_verbose(1)
+        code = _sync(line) if line.command == "sync" else _list(line)
+    except KeyboardInterrupt:
+        output.err("interrupted")
+        code = output.EXIT_INTERRUPTED
+    sys.exit(code)
+
+
+def _sync(line: QuickLine) -> int:
+    from ukws.cli.syncrun import finish, run_sync
+
+    o = line.options
+    as_json = bool(o.get("json"))
+    jobs = int(str(o.get("jobs", 0)))
+    local_only = bool(o.get("local_only"))
+    outcome = output.run(lambda: run_sync(None, jobs, not local_only, True, False, False, False, None, as_json))
+    return output.EXIT_OK if finish(outcome, as_json) else output.EXIT_FAILURE
+
+
+def _list(line: QuickLine) -> int:
+    from ukws.cli.listrun import list_rows, render_rows
+
+    o = line.options
+    manifest, groups = o.get("manifest"), o.get("groups")
+    rows = output.run(
+        lambda: list_rows(None if manifest is None else str(manifest), None if groups is None else str(groups))
+    )
+    if o.get("json"):
+        output.emit_json(rows)
+    else:
+        sys.stdout.write(render_rows(rows, manifest_urls=bool(o.get("manifest_urls"))))
+    return output.EXIT_OK
