@@ -317,10 +317,11 @@ def load_manifest_file(
     manifest_url: str | None,
     display: Path | None = None,
     includes: Path | None = None,
+    files: list[Path] | None = None,
 ) -> Manifest:
     """Load ``path`` with the local manifests (a folder, used when it exists); ``display`` is the
     name messages give the file (default: ``path``); ``includes`` the folder include names are
-    relative to (default: the file's folder)."""
+    relative to (default: the file's folder); ``files`` gets every file read appended."""
     from ukws import manifest as loader
 
     if not path.is_file():
@@ -333,12 +334,13 @@ def load_manifest_file(
         manifest_url=manifest_url,
         display=str(display) if display else None,
         include_root=includes,
+        files=files,
     )
 
 
-def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Manifest:
+def load_workspace_manifest(ws: Workspace, *, groups: str | None = None, files: list[Path] | None = None) -> Manifest:
     """The workspace's manifest with its local manifests merged, restricted to the selected groups
-    (the configured selection unless ``groups`` is given)."""
+    (the configured selection unless ``groups`` is given); ``files`` gets every file read appended."""
     from ukws import manifest as loader
 
     m = load_manifest_file(
@@ -346,6 +348,7 @@ def load_workspace_manifest(ws: Workspace, *, groups: str | None = None) -> Mani
         local_manifests=ws.local_manifests_dir,
         manifest_url=ws.config.manifest.repo_url,
         includes=include_root(ws.manifests_dir, ws.config.manifest),
+        files=files,
     )
     return loader.select_groups(m, groups if groups is not None else ws.config.groups)
 
@@ -507,6 +510,7 @@ def sync_options(
     progress: Callable[[ProgressEvent], None] | None = None,
     before_move: Callable[[Project], None] | None = None,
     timeout: float | None = None,
+    on_noop: Callable[[Path], None] | None = None,
 ) -> SyncOptions:
     """Sync options from the command line's choices plus what the workspace's configuration and
     lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins,
@@ -530,4 +534,5 @@ def sync_options(
         urls=rewriter(ws, user_rules),
         pins=read_pins(ws),
         timeout=timeout_of(ws, timeout),
+        on_noop=on_noop,
     )

@@ -12,6 +12,7 @@ and exit code are the same (tests/test_quick.py runs both and compares).
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -119,12 +120,23 @@ def run(argv: list[str], started: float) -> bool:
 
 
 def _sync(line: QuickLine) -> int:
-    from ukws.cli.syncrun import finish, run_sync
-
     o = line.options
     as_json = bool(o.get("json"))
     jobs = int(str(o.get("jobs", 0)))
     local_only = bool(o.get("local_only"))
+    if local_only and not as_json and output.STATE.verbosity <= 0 and jobs >= 0:
+        # A local sync that the last one proved a no-op (every project as it left them): said
+        # without git or the manifest. Anything in doubt runs the sync itself.
+        from ukws.sync import noop
+
+        unchanged = noop.check(output.STATE.cwd, os.environ)
+        if unchanged is not None:
+            from ukws.cli.syncrun import count_line
+
+            output.info(count_line({"unchanged": unchanged}, output.elapsed()))
+            return output.EXIT_OK
+    from ukws.cli.syncrun import finish, run_sync
+
     outcome = output.run(lambda: run_sync(None, jobs, not local_only, True, False, False, False, None, as_json))
     return output.EXIT_OK if finish(outcome, as_json) else output.EXIT_FAILURE
 

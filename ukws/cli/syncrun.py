@@ -7,8 +7,11 @@ result on stdout instead.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ukws.cli import output as common
@@ -17,7 +20,9 @@ from ukws.cli.output import fancy_output, find_workspace, user_rules
 if TYPE_CHECKING:
     from ukws.build.patch import Resumed
     from ukws.git import ManifestCheckout
+    from ukws.manifest.model import Manifest
     from ukws.sync.engine import ProgressEvent, ProjectOutcome, SyncResult
+    from ukws.workspace import Workspace
 
 SyncOutcome = tuple["ManifestCheckout | None", "SyncResult", "tuple[Resumed, ...]"]
 """What a sync run gives the report: the manifest repository's update, the projects', the patch series'."""
@@ -132,15 +137,20 @@ SUMMARY_LIMIT = 20
 """Projects needing attention listed in the summary (all of them with ``-v``), to keep it to one screen."""
 
 
+def count_line(counts: dict[str, int], seconds: float) -> str:
+    """The summary's first line: ``sync: N projects in S s: ...`` with the count of each action."""
+    order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
+    parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
+    n = sum(counts.values())
+    return f"sync: {n} project{'' if n == 1 else 's'} in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"
+
+
 def summary_lines(result: SyncResult, seconds: float, limit: int | None = SUMMARY_LIMIT) -> list[str]:
     """The closing summary: counts per action, then the projects that need attention."""
     counts: dict[str, int] = {}
     for o in result.outcomes:
         counts[str(o.action)] = counts.get(str(o.action), 0) + 1
-    order = ["cloned", "fetched", "updated", "unchanged", "removed", "pruned", "skipped", "failed"]
-    parts = [f"{counts[a]} {a}" for a in order if counts.get(a)]
-    n = len(result.outcomes)
-    lines = [f"sync: {n} project{'' if n == 1 else 's'} in {seconds:.1f}s: {', '.join(parts) or 'nothing to do'}"]
+    lines = [count_line(counts, seconds)]
     attention: list[str] = []
     for o in result.outcomes:
         if o.action in ("skipped", "failed"):
@@ -178,11 +188,13 @@ def run_sync(
     manifest_update = None if local_only else workspace.update_manifest(ws, user, timeout=timeout)
     if manifest_update is not None and not as_json:
         _report_manifest_update(manifest_update)
-    manifest = workspace.load_workspace_manifest(ws)
-    if not as_json:
-        from ukws.manifest.unsupported import unsupported_features
+    files: list[Path] = []
+    manifest = workspace.load_workspace_manifest(ws, files=files)
+    from ukws.manifest.unsupported import unsupported_features
 
-        for note in unsupported_features(manifest):
+    notes = unsupported_features(manifest)
+    if not as_json:
+        for note in notes:
             common.info(f"ukws: note: {note}")
     count = len(projects) if projects else len(manifest.projects)
     # Patch series exist on applications only: without one, the patch machinery is not loaded.
@@ -203,11 +215,29 @@ def run_sync(
             progress=None if as_json else view,
             before_move=patch.suspend_for_move(ws) if has_apps and not network_only else None,
             timeout=timeout,
+            on_noop=None if notes else _noop_recorder(ws, manifest, files),
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
     resumed = patch.resume_after_sync(ws, manifest, checkout=not network_only) if has_apps else ()
     return manifest_update, result, resumed
+
+
+def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path]) -> Callable[[Path], None]:
+    """What records a local sync that did nothing, so that the next one is answered from the record
+    (:mod:`ukws.sync.noop`): the workspace's files the run read are part of the proof."""
+
+    def record(sync_dir: Path) -> None:
+        from ukws import workspace
+        from ukws.build.patchstate import JOURNAL_DIR, RECORDS_DIR, SUSPENDED_DIR
+        from ukws.sync import noop
+
+        inputs = [ws.dot, ws.config_path, ws.lock_path, ws.local_manifests_dir, *files,
+                  workspace.user_config_path(os.environ),
+                  *(ws.state_dir / d for d in (RECORDS_DIR, JOURNAL_DIR, SUSPENDED_DIR))]  # fmt: skip
+        noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), inputs=inputs)
+
+    return record
 
 
 def finish(

@@ -34,6 +34,7 @@ def load(
     display: str | None = None,
     local_display: str | None = None,
     include_root: Path | None = None,
+    files: list[Path] | None = None,
 ) -> Manifest:
     """Load the manifest at ``path`` (with its includes, then the local manifests) into the
     effective model. Raises :class:`ManifestError` listing every problem found.
@@ -44,6 +45,7 @@ def load(
     (as in repo); by default the manifest file's folder. Includes must stay inside it.
     ``display`` is how the file is named in messages (default: ``path`` as given), and
     ``local_display`` how the local manifests folder is (default: as given).
+    ``files``, when given, gets every file read (or tried) appended: what the result depends on.
     """
     shown = display or str(path)
     top = include_root if include_root is not None else path.parent
@@ -64,6 +66,8 @@ def load(
             shown_local = os.path.join(local_root.shown, local.name)
             nodes.extend(loader.read(local, shown_local, local_root, (), None, (lkey,), None))
     manifest = process(loader, nodes, shown)
+    if files is not None:
+        files.extend(loader.files)
     if loader.problems:
         raise ManifestError(_sorted_unique(loader.problems))
     return manifest

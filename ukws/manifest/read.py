@@ -148,6 +148,8 @@ class Reader:
     manifest_dir: Path
     """The folder of the top-level manifest: file paths in ``x-`` elements are relative to it."""
     problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    """Every file read (or tried), in the order read."""
 
     # -- step 1: files and includes -------------------------------------------------------------
 
@@ -168,6 +170,7 @@ class Reader:
         includes replaced by their elements."""
         base = Path(os.path.relpath(os.path.abspath(path.parent), os.path.abspath(self.manifest_dir))).as_posix()
         base = "" if base == "." else base
+        self.files.append(path)
         try:
             data = read_manifest_file(path)
         except Unreadable as e:

@@ -21,7 +21,7 @@ from ukws.fileops import is_inside, workspace_path
 from ukws.manifest.model import Manifest, Project
 from ukws.sync import files as syncfiles
 from ukws.sync import journal as syncstate
-from ukws.sync import nested, rebuild, worktree
+from ukws.sync import nested, noop, rebuild, worktree
 from ukws.sync.model import (
     BAD,
     RECOVERY_PREFIX,
@@ -66,6 +66,7 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         projects = list(firsts.values())
     sync_dir = state_dir / "sync"
     with syncstate.workspace_lock(sync_dir):
+        noop.forget(sync_dir)
         syncstate.clean_scratch(sync_dir)
         state, warnings = _load_state(root, sync_dir, manifest, options)
         if options.fetch:
@@ -100,12 +101,21 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             if git.git_dir(ctx.root / rel) is not None:
                 present[rel] = syncstate.Entry(path=rel, name=p.name, mirror=options.mirror)
         new_state = syncstate.State(projects=tuple(present.values()), files=files)
-        if warnings or not syncstate.same_state(new_state, state):  # a no-op run writes nothing
+        changed = warnings or not syncstate.same_state(new_state, state)
+        if changed:  # a no-op run writes nothing
             syncstate.save_state(sync_dir, new_state)
+        local_all = not options.fetch and options.checkout and not options.only and not options.mirror
+        if options.on_noop is not None and local_all and not changed and not removed and _quiet(outcomes):
+            options.on_noop(sync_dir)
     all_outcomes = (*outcomes, *removed)
     return SyncResult(
         outcomes=all_outcomes, ok=not any(o.action in BAD for o in all_outcomes), warnings=tuple(warnings)
     )
+
+
+def _quiet(outcomes: Sequence[ProjectOutcome]) -> bool:
+    """Every project unchanged, and nothing said about any."""
+    return all(o.action is Action.UNCHANGED and not o.message and o.recovery_ref is None for o in outcomes)
 
 
 def _load_state(

@@ -1,0 +1,193 @@
+"""A no-op ``ukws sync -l``, proved from the file system without git or the manifest.
+
+A local sync that finds every project at its revision does nothing, yet it has to read the
+manifest and open every repository to find that out. After such a run, :func:`record` writes
+``.ukws/sync/noop.json``: the number of projects, and the status (type, inode, size, modification
+and change times) of everything the run's decision rested on:
+
+- the workspace: ``.ukws/`` itself, its configuration, the lock, the local manifests folder, every
+  manifest file read, the user's configuration file, the sync state and its journal and scratch
+  folders, and the patch series' state;
+- each project: its folder and ``.git``, the git directory (``packed-refs``, ``HEAD`` and the index
+  are replaced there by renaming, which changes the folder's times), ``HEAD``, ``info/exclude``,
+  every ref the revision could resolve through and the ref ``HEAD`` is on, each with its folder
+  (a ref written or deleted changes its folder's times; one edited in place changes its own);
+- each copy and link file, and its source.
+
+The next ``sync -l`` calls :func:`check`: when every one of them is as recorded, a full run would
+find every project at its revision again and do nothing, so the command reports that and stops.
+Anything else (a missing, damaged or foreign record, one line of difference, or a time too close
+to the record's own to be trusted: a change within one tick of the file system's clock could leave
+the times as they were) and the full sync runs, which records again when it was a no-op. A sync
+that does anything at all deletes the record first.
+
+This module imports nothing beyond the standard library at import time: the check runs before
+anything else of ukws is loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ukws.manifest.model import Manifest, Project
+
+RECORD = "noop.json"
+"""The record's name in the sync state folder."""
+
+SYNC_DIR = (".ukws", "state", "sync")
+"""The sync state folder, relative to the workspace's top (as :mod:`ukws.workspace` and the engine
+place it: tests/test_noop.py checks they agree)."""
+
+FORMAT = 1
+
+MARGIN_NS = 100_000_000
+"""A time recorded less than this before the record itself is not trusted (0.1 s: well beyond the
+coarsest clock tick file systems stamp times with)."""
+
+Signature = list[int] | None
+
+
+def _signature(path: str) -> Signature:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_mode, st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def forget(sync_dir: Path) -> None:
+    """Delete the record: called by every sync that may change something."""
+    with contextlib.suppress(OSError):
+        os.unlink(sync_dir / RECORD)
+
+
+def identity(environ: Mapping[str, str]) -> dict[str, str]:
+    """What else a record holds for: this version of ukws, and the environment that finds the user's
+    configuration file."""
+    from ukws import __version__
+
+    return {"ukws": __version__, **{v: environ.get(v, "") for v in ("HOME", "XDG_CONFIG_HOME")}}
+
+
+def check(start: Path, environ: Mapping[str, str]) -> int | None:
+    """The number of projects a ``sync -l`` in the workspace around ``start`` would find unchanged,
+    when the record proves it would do nothing; else None (as when another sync holds the workspace)."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if os.path.isdir(folder / SYNC_DIR[0]):
+            break
+    else:
+        return None
+    sync_dir = folder.joinpath(*SYNC_DIR)
+    try:
+        fd = os.open(sync_dir / "lock", os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return _check(sync_dir, identity(environ))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _check(sync_dir: Path, identity: Mapping[str, str]) -> int | None:
+    path = sync_dir / RECORD
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+            written = os.fstat(f.fileno()).st_mtime_ns
+        if data["format"] != FORMAT or data["identity"] != dict(identity):
+            return None
+        projects = data["projects"]
+        paths = data["paths"]
+        if not isinstance(projects, int) or not isinstance(paths, list):
+            return None
+        for name, recorded in paths:
+            if recorded is not None and max(recorded[4], recorded[5]) >= written - MARGIN_NS:
+                return None  # changed too close to the record: its times may not show a later change
+            if _signature(name) != recorded:
+                return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return projects
+
+
+def record(
+    sync_dir: Path,
+    environ: Mapping[str, str],
+    *,
+    root: Path,
+    manifest: Manifest,
+    pins: Mapping[str, str],
+    inputs: Iterable[Path],
+) -> bool:
+    """Record that a ``sync -l`` of ``manifest`` under ``root`` (with the lock's ``pins``) found
+    every project at its revision and did nothing. ``inputs``: the workspace's files the run read
+    (configuration, lock, manifests, ...); ``environ``: the environment it ran in. Returns False,
+    recording nothing, when a project is not a plain checkout with a ``.git`` folder."""
+    paths: list[str] = [str(p) for p in inputs]
+    paths += [str(sync_dir / name) for name in ("state.json", "journal", "tmp", "trash")]
+    for p in manifest.projects:
+        project = _project_paths(root, p, pins.get(p.path) or p.revision)
+        if project is None:
+            return False
+        paths += project
+    unique = list(dict.fromkeys(paths))
+    data = {
+        "format": FORMAT,
+        "identity": identity(environ),
+        "projects": len(manifest.projects),
+        "paths": [[name, _signature(name)] for name in unique],
+    }
+    tmp = sync_dir / f".{RECORD}.tmp"
+    tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n")
+    os.replace(tmp, sync_dir / RECORD)
+    return True
+
+
+def _project_paths(root: Path, p: Project, rev: str) -> list[str] | None:
+    from ukws.git import is_sha
+    from ukws.sync.model import SYNCED_REF, remote_name
+
+    folder = root / p.path
+    gitdir = folder / ".git"
+    if folder.is_symlink() or gitdir.is_symlink() or not gitdir.is_dir():
+        return None
+    try:
+        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    refs = [SYNCED_REF, *(() if is_sha(rev) else _candidates(rev, remote_name(p)))]
+    if head.startswith("ref: "):
+        refs.append(head.removeprefix("ref: "))
+    out = [str(folder), str(gitdir), *(str(gitdir / n) for n in ("HEAD", "packed-refs", "info", "info/exclude"))]
+    for ref in refs:
+        if not ref.startswith("refs/") or ".." in ref.split("/"):
+            return None
+        out += [str(gitdir / ref), str((gitdir / ref).parent)]
+    for c in p.copyfiles:  # a copy follows its source through symbolic links
+        out += [str(folder / c.src), os.path.realpath(folder / c.src), str(root / c.dest)]
+    for link in p.linkfiles:
+        out += [str(folder / link.src), str(root / link.dest)]
+    return out
+
+
+def _candidates(rev: str, remote: str) -> Sequence[str]:
+    """Every ref a sync may read to resolve ``rev`` (a name, not a commit) without the network: the
+    engine's ``_resolve_local`` and ``_resolve`` read these and no others."""
+    if rev.startswith("refs/heads/"):
+        return (f"refs/remotes/{remote}/{rev.removeprefix('refs/heads/')}", rev)
+    if rev.startswith("refs/tags/"):
+        return (rev,)
+    if rev.startswith("refs/"):
+        return (f"refs/ukws/fetched/{rev.removeprefix('refs/')}",)
+    return (f"refs/remotes/{remote}/{rev}", f"refs/tags/{rev}", f"refs/heads/{rev}")
