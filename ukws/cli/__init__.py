@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from ukws.cli import output
 
+TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
 

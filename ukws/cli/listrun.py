@@ -4,11 +4,11 @@ command line and :mod:`ukws.cli.quick`: nothing here needs the CLI framework."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ukws.cli import output as common
 from ukws.cli.output import user_rules
 
+TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
     from ukws.listing import ProjectRow
     from ukws.manifest.model import Manifest

@@ -7,42 +7,44 @@ Nothing here imports the CLI framework (nor lxml or pygit2), so that the command
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
+    from typing import Any, NoReturn, TypeVar
+
     from ukws.manifest.model import Manifest
     from ukws.sync.rewrite import Rewrite
     from ukws.workspace import Workspace
+
+    T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-T = TypeVar("T")
 
-
-@dataclass(slots=True)
 class State:
-    """Global options (``-C``, ``-q``, ``-v``), wherever they were given on the command line."""
+    """Global options (``-C``, ``-q``, ``-v``), wherever they were given on the command line.
+    (A plain class: the dataclass machinery is not loaded on the quick path.)"""
 
-    cwd: Path = dataclasses.field(default_factory=Path.cwd)
-    verbosity: int = 0
-    """-1 with ``-q`` (which wins over ``-v``), else the number of ``-v``."""
-    quiet: bool = False
-    verbose: int = 0
-    started: float = dataclasses.field(default_factory=time.perf_counter)
-    """When the command started (``time.perf_counter()``): the process's start when the console
-    script recorded it, else when the command line was parsed."""
+    __slots__ = ("cwd", "quiet", "started", "verbose", "verbosity")
+
+    def __init__(self, started: float | None = None) -> None:
+        self.cwd: Path = Path.cwd()
+        self.verbosity = 0
+        """-1 with ``-q`` (which wins over ``-v``), else the number of ``-v``."""
+        self.quiet = False
+        self.verbose = 0
+        self.started = time.perf_counter() if started is None else started
+        """When the command started (``time.perf_counter()``): the process's start when the
+        console script recorded it, else when the command line was parsed."""
 
 
 STATE = State()
@@ -57,9 +59,9 @@ def reset_state() -> None:
     time counts for the first command line only."""
     global PROCESS_START
     started, PROCESS_START = PROCESS_START, None
-    fresh = State(started=started if started is not None else time.perf_counter())
-    for f in dataclasses.fields(State):
-        setattr(STATE, f.name, getattr(fresh, f.name))
+    fresh = State(started)
+    for name in State.__slots__:
+        setattr(STATE, name, getattr(fresh, name))
 
 
 def elapsed() -> float:
@@ -128,6 +130,9 @@ def run(fn: Callable[[], T]) -> T:
 
 def to_jsonable(value: Any) -> Any:
     """Turn result dataclasses, enums, paths and tuples into JSON-ready values."""
+    import dataclasses
+    import enum
+
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: to_jsonable(getattr(value, f.name))

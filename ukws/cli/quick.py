@@ -14,21 +14,38 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 
 from ukws.cli import output
 
 _GLOBAL_FLAGS = {"-q": "q", "--quiet": "q", "-v": "v", "--verbose": "v"}
 
 
-@dataclass(slots=True)
 class QuickLine:
-    """A recognised command line: the command, its options, and the global options in their order."""
+    """A recognised command line: the command, its options, and the global options in their order.
+    (A plain class: the dataclass machinery is not loaded on the quick path.)"""
 
-    command: str
-    globals: list[tuple[str, str]] = field(default_factory=list)
-    """``("C", DIR)``, ``("q", "")`` and ``("v", "")`` in the order given."""
-    options: dict[str, str | bool] = field(default_factory=dict)
+    __slots__ = ("command", "globals", "options")
+
+    def __init__(
+        self,
+        command: str,
+        globals: list[tuple[str, str]] | None = None,
+        options: dict[str, str | bool] | None = None,
+    ) -> None:
+        self.command = command
+        self.globals = globals if globals is not None else []
+        """``("C", DIR)``, ``("q", "")`` and ``("v", "")`` in the order given."""
+        self.options = options if options is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuickLine):
+            return NotImplemented
+        return (self.command, self.globals, self.options) == (other.command, other.globals, other.options)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        return f"QuickLine(command={self.command!r}, globals={self.globals!r}, options={self.options!r})"
 
 
 _SYNC_FLAGS = {"-l": "local_only", "--local-only": "local_only", "--json": "json"}

@@ -12,12 +12,14 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ukws.cli import output as common
 from ukws.cli.output import fancy_output, find_workspace, user_rules
 
+TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
+    from typing import Any
+
     from ukws.build.patch import Resumed
     from ukws.git import ManifestCheckout
     from ukws.manifest.model import Manifest

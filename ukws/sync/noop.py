@@ -33,8 +33,8 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
     from ukws.manifest.model import Manifest, Project
 
