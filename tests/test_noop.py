@@ -20,7 +20,7 @@ import pygit2
 import pytest
 from typer.testing import CliRunner
 
-from tests.gitutil import file_url
+from tests.gitutil import commit, file_url
 from tests.wsutil import serve_projects
 from ukws import workspace
 from ukws.cli import app
@@ -230,6 +230,11 @@ def test_a_missing_project_a_journal_or_scratch_left_behind_change_the_proof(ws:
     (journal / "x.json").unlink()
     ws.settle()
     (ws.sync_dir / "tmp").mkdir()
+    assert ws.proved() == 2  # an empty scratch folder holds nothing to clean up
+    (ws.sync_dir / "tmp" / "half-built-clone").mkdir()
+    assert ws.proved() is None
+    ws.settle()
+    (ws.sync_dir / "trash" / "half-deleted").mkdir(parents=True)
     assert ws.proved() is None
     ws.settle()
     (ws.root / "lib-a").rename(ws.root / "lib-a.moved")
@@ -266,11 +271,21 @@ def test_a_damaged_foreign_or_too_recent_record_proves_nothing(ws: Ws) -> None:
     assert ws.proved() is None
 
 
-def test_a_sync_that_may_change_anything_forgets_the_record(ws: Ws) -> None:
-    ws.ukws("sync")  # the network: not a local no-op, whatever it finds
+def test_a_sync_that_fetched_nothing_new_records_too(ws: Ws) -> None:
+    (ws.sync_dir / noop.RECORD).unlink()
+    assert "2 unchanged" in ws.ukws("sync")  # it fetched, and every project stayed where it was
+    assert ws.proved() == 2
+
+
+def test_a_sync_that_changes_anything_forgets_the_record(ws: Ws) -> None:
+    commit(pygit2.Repository(str(ws.srv / "core")), {"README": "core 9\n"}, "core: 9")
+    assert "1 updated" in ws.ukws("sync")
     assert not (ws.sync_dir / noop.RECORD).exists()
     ws.settle()
     ws.ukws("sync", "-l", "core")  # some projects only
+    assert not (ws.sync_dir / noop.RECORD).exists()
+    ws.settle()
+    ws.ukws("sync", "-n")  # nothing checked out
     assert not (ws.sync_dir / noop.RECORD).exists()
 
 

@@ -104,8 +104,8 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
         changed = warnings or not syncstate.same_state(new_state, state)
         if changed:  # a no-op run writes nothing
             syncstate.save_state(sync_dir, new_state)
-        local_all = not options.fetch and options.checkout and not options.only and not options.mirror
-        if options.on_noop is not None and local_all and not changed and not removed and _quiet(outcomes):
+        every = options.checkout and not options.only and not options.mirror
+        if options.on_noop is not None and every and not changed and not removed and _quiet(outcomes):
             options.on_noop(sync_dir)
     all_outcomes = (*outcomes, *removed)
     return SyncResult(

@@ -91,9 +91,10 @@ class SyncOptions:
     a :class:`UkwsError` it raises leaves the project where it is, skipped with that message. ``ukws sync``
     uses it to set an applied patch series aside (the sync wing knows nothing of patches)."""
     on_noop: Callable[[Path], None] | None = None
-    """Called with the sync state folder, still holding the workspace lock, when a local run (no
-    fetch, every project) found every project at its revision and did and said nothing: ``ukws sync``
-    records then what proves the next such run a no-op (:mod:`ukws.sync.noop`)."""
+    """Called with the sync state folder, still holding the workspace lock, when a run over every
+    project that checks out found each at its revision (after fetching, if it fetched: nothing new)
+    and did and said nothing: ``ukws sync`` records then what proves the next ``sync -l`` a no-op
+    (:mod:`ukws.sync.noop`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,13 +1,14 @@
 """A no-op ``ukws sync -l``, proved from the file system without git or the manifest.
 
 A local sync that finds every project at its revision does nothing, yet it has to read the
-manifest and open every repository to find that out. After such a run, :func:`record` writes
+manifest and open every repository to find that out. After a sync that found every project at its
+revision and did nothing (a local one, or one whose fetches brought nothing), :func:`record` writes
 ``.ukws/sync/noop.json``: the number of projects, and the status (type, inode, size, modification
 and change times) of everything the run's decision rested on:
 
 - the workspace: ``.ukws/`` itself, its configuration, the lock, the local manifests folder, every
-  manifest file read, the user's configuration file, the sync state and its journal and scratch
-  folders, and the patch series' state;
+  manifest file read, the user's configuration file, the sync state, and the patch series' state
+  (and that the sync's journal and scratch folders are empty);
 - each project: its folder and ``.git``, the git directory (``packed-refs``, ``HEAD`` and the index
   are replaced there by renaming, which changes the folder's times), ``HEAD``, ``info/exclude``,
   every ref the revision could resolve through and the ref ``HEAD`` is on, each with its folder
@@ -60,6 +61,22 @@ def _signature(path: str) -> Signature:
     except OSError:
         return None
     return [st.st_mode, st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+SCRATCH = ("journal", "tmp", "trash")
+"""Folders of the sync state that hold something only while a sync runs, or after one was killed:
+a no-op needs them absent or empty (their times change with every sync, which writes a journal
+entry for each project it fetches)."""
+
+
+def _empty(path: str) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def forget(sync_dir: Path) -> None:
@@ -116,6 +133,9 @@ def _check(sync_dir: Path, identity: Mapping[str, str]) -> int | None:
                 return None  # changed too close to the record: its times may not show a later change
             if _signature(name) != recorded:
                 return None
+        for name in data["empty"]:
+            if not _empty(name):
+                return None
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     return projects
@@ -135,7 +155,10 @@ def record(
     (configuration, lock, manifests, ...); ``environ``: the environment it ran in. Returns False,
     recording nothing, when a project is not a plain checkout with a ``.git`` folder."""
     paths: list[str] = [str(p) for p in inputs]
-    paths += [str(sync_dir / name) for name in ("state.json", "journal", "tmp", "trash")]
+    paths.append(str(sync_dir / "state.json"))
+    empty = [str(sync_dir / name) for name in SCRATCH]
+    if not all(_empty(name) for name in empty):
+        return False
     for p in manifest.projects:
         project = _project_paths(root, p, pins.get(p.path) or p.revision)
         if project is None:
@@ -147,6 +170,7 @@ def record(
         "identity": identity(environ),
         "projects": len(manifest.projects),
         "paths": [[name, _signature(name)] for name in unique],
+        "empty": empty,
     }
     tmp = sync_dir / f".{RECORD}.tmp"
     tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n")
