@@ -7,8 +7,9 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
   in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west and
   Google repo too when they are installed (a line says so when not);
 - **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), ``ukws sync -l``
-  (no network), and ``ukws sync`` with every project pinned by a lock to the commit it has (no
-  network needed);
+  (no network; answered from the no-op record the sync before it left, see docs/sync.md), ``ukws
+  -v sync -l`` (the full local sync: ``-v`` does not use the record), and ``ukws sync`` with every
+  project pinned by a lock to the commit it has (no network needed);
 - **incremental**: ``ukws sync`` after 5 repositories got new commits, next to ``git pull`` of
   every clone in J parallel jobs;
 - **peak memory** of the ukws process (max RSS).
@@ -200,18 +201,15 @@ def in_process(ws: Path, *args: str) -> float:
 def measure(ws: Path, args: Sequence[str]) -> None:
     """Print the seconds the CLI's sync takes after its imports (``-j N`` and ``-l`` understood)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ukws import workspace
-    from ukws.sync import engine as sync
+    from ukws.cli import output
+    from ukws.cli.syncrun import run_sync
 
     jobs = int(args[args.index("-j") + 1]) if "-j" in args else 0
     local = "-l" in args
+    output.STATE.cwd = ws
     start = time.perf_counter()
-    w = workspace.find_workspace(ws)
-    if not local:
-        workspace.update_manifest(w)
-    manifest = workspace.load_workspace_manifest(w)
-    options = workspace.sync_options(w, jobs=jobs, fetch=not local)
-    result = sync.sync(root=w.root, state_dir=w.state_dir, manifest=manifest, options=options)
+    # What the CLI's sync does after its imports (the full sync: it records a no-op as the command does).
+    _, result, _ = run_sync(None, jobs, not local, True, False, False, False, None, True)
     seconds = time.perf_counter() - start
     if not result.ok:
         raise SystemExit("\n".join(o.message for o in result.outcomes if o.message))
@@ -250,6 +248,8 @@ class Figures:
     repo: float | None
     noop: Run
     noop_local: Run
+    """``sync -l`` as users run it: answered from the no-op record the sync before it left."""
+    noop_local_full: Run
     noop_pinned: Run
     incremental: Run
     git_pull: float
@@ -312,12 +312,15 @@ def bench_transport(
     noop_in: list[float] = []
     noop_locals: list[Run] = []
     noop_local_in: list[float] = []
+    noop_local_fulls: list[Run] = []
+    """``sync -l -v``: -v lists every project, which the full sync does (the record is not used)."""
     fetches: list[float] = []
     for _ in range(repeat):
         noops.append(run(ukws("sync", "-j", str(jobs)), ws))
         noop_in.append(in_process(ws, "-j", str(jobs)))
-        noop_locals.append(run(ukws("sync", "-l"), ws))
         noop_local_in.append(in_process(ws, "-l"))
+        noop_locals.append(run(ukws("sync", "-l"), ws))
+        noop_local_fulls.append(run(ukws("-v", "sync", "-l"), ws))
         fetches.append(parallel([["git", "-C", n, "fetch", "-q"] for n in names], git_dir, jobs))
     loads["noop"] = loads["noop_local"] = load()
     inproc["noop"], inproc["noop_local"] = statistics.median(noop_in), statistics.median(noop_local_in)
@@ -347,6 +350,7 @@ def bench_transport(
         repo=statistics.median(repos) if repos else None,
         noop=median_run(noops),
         noop_local=median_run(noop_locals),
+        noop_local_full=median_run(noop_local_fulls),
         noop_pinned=median_run(pinned),
         incremental=incremental,
         git_pull=git_pull,
@@ -438,7 +442,8 @@ def report(f: Figures, projects: int) -> list[str]:
         rows.append(f"[{t}] repo sync {f.repo:.2f}s -> ukws is {f.cold.seconds / f.repo:.2f}x")
     for label, run_, key, target, base in (
         ("no-op", f.noop, "noop", 0.5, f.git_fetch),
-        ("no-op, no network (-l)", f.noop_local, "noop_local", 0.2, None),
+        ("no-op, no network (-l, from the no-op record)", f.noop_local, "noop_local", 0.2, None),
+        ("no-op, no network (-l -v, the full sync)", f.noop_local_full, "noop_local", 0.2, None),
         ("no-op, pinned by a lock", f.noop_pinned, "noop_pinned", 0.2, None),
     ):
         whole100, in100 = run_.seconds * per100, ip[key] * per100
@@ -493,10 +498,10 @@ def main() -> None:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         startup = statistics.median(run(ukws("--version"), work).seconds for _ in range(3))
         floor = statistics.median(
-            run([sys.executable, "-c", "import pygit2, typer, lxml.etree"], work).seconds for _ in range(3)
+            run([sys.executable, "-c", "import pygit2, lxml.etree"], work).seconds for _ in range(3)
         )
         print(
-            f"start-up: ukws --version {startup:.2f}s; floor of a sync (python importing pygit2, typer, lxml)"
+            f"start-up: ukws --version {startup:.2f}s; floor of a sync (python importing pygit2 and lxml)"
             f" {floor:.2f}s, part of every whole-command figure",
             flush=True,
         )
