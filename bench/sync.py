@@ -25,7 +25,7 @@ The load average is printed beside each figure.
 Each ukws figure is given twice: the whole command (process start, imports and CLI included) and
 the sync itself measured in-process (what the CLI's ``sync`` command does after its imports:
 manifest repository update, manifest load, :func:`ukws.sync.sync`). The start-up floor, Python
-importing pygit2, typer and lxml and nothing else, is printed too. ukws's bytecode is compiled
+importing pygit2 and lxml and nothing else, is printed too. ukws's bytecode is compiled
 first, as an installed ukws has it.
 
 Run from the source checkout: ``.venv/bin/python bench/sync.py [--repos N] [--commits N] ...``.
