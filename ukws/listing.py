@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ukws.manifest.fastinit import direct_init
 from ukws.manifest.groups import matches_groups, parse_selectors
 from ukws.manifest.model import Manifest, Project
 
 
+@direct_init  # one per project listed
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectRow:
     name: str
