@@ -4,7 +4,9 @@ Loading a large manifest reads each ``<project>`` through shortcuts: a plain nam
 path rules, optional attributes are read only when present, a project without ``x-`` attributes or
 children skips the extension reader, fetch URLs are joined from a prefix per remote. Here the
 project reader is checked against a reference that takes the long way every time (each helper
-called for each attribute), on generated projects full of the values the checks are for.
+called for each attribute), on generated projects full of the values the checks are for. Listing
+selects groups once per distinct groups tuple and skips URL rewriting without rules: checked
+against :func:`matches_groups` and :func:`candidates`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from lxml import etree
 from ukws.errors import Location
 from ukws.manifest import elements, extensions
 from ukws.manifest.document import _Doc
+from ukws.manifest.groups import group_filter, matches_groups
 from ukws.manifest.model import Default, Project, Remote
 from ukws.manifest.paths import check_project_path, is_plain_path, path_rules
 from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import project_url
+from ukws.sync.rewrite import Rewrite, UrlRewriter, candidates, parse_rule
 
 TRICKY_PATHS = [
     "a", "lib/x", "platform/build", "..", ".", "a/../b", "a/./b", "-x", "a/-x", "x-", "a//b", "a/", "a//", "/abs",
@@ -245,3 +249,32 @@ def test_optional_attributes_read_only_when_present_agree(attr: str, value: str 
 def test_extension_shortcut_agrees(xml: str) -> None:
     fast, reference = read_both(xml, Default(remote="origin", revision="main"), (), None)
     assert fast == reference
+
+
+# -- group selection and URL rewriting, once per project of a listing -----------------------------
+
+SELECTORS = st.sampled_from(["a", "b", "-a", "-b", "notdefault", "-notdefault", "default", "-default", "all", "-all",
+                             "name:p", "-name:p", "path:q/r", "-path:q/r", "--a", "platform-linux", "x"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(st.none(), st.just(""), st.lists(SELECTORS, max_size=4).map(",".join),
+              st.lists(SELECTORS, min_size=1, max_size=4).map(tuple)),
+    st.lists(st.tuples(st.lists(st.sampled_from(["a", "b", "notdefault", "default", "x"]), max_size=3),
+                       st.sampled_from(["p", "q", "s"]), st.sampled_from(["q/r", "p", "t"])), max_size=12),
+)
+def test_group_filter_agrees_with_matches_groups(
+    selectors: str | tuple[str, ...] | None, projects: list[tuple[list[str], str, str]]
+) -> None:
+    selected = group_filter(selectors)  # one filter for all the projects, as a listing uses it
+    for groups, name, path in projects:
+        p = Project(name=name, path=path, remote="o", revision="main", fetch_url="u", groups=tuple(groups))
+        assert selected(p) == matches_groups(p, selectors), (selectors, p.groups, name, path)
+
+
+@pytest.mark.parametrize("rules", [(), (parse_rule("https://example.org/=file:///m/"),),
+                                   (parse_rule("https://other/=https://x/"),)])
+def test_rewriter_without_rules_gives_what_candidates_gives(rules: tuple[Rewrite, ...]) -> None:
+    p = Project(name="a", path="a", remote="o", revision="main", fetch_url="https://example.org/a")
+    assert tuple(UrlRewriter(rules=rules)(p)) == candidates(p.fetch_url, rules)
