@@ -198,7 +198,7 @@ def read_both(xml: str, default: Default, groups: tuple[str, ...], revision: str
         }
         doc = _Doc(loader=loader, remotes=remotes, default=default,
                    fetch_bases={"origin": "https://example.org/base/", "mirror": "ssh://m/x"})
-        node = Node(el=el, file="m.xml", groups=groups, revision=revision)
+        node = Node(el=el, file="m.xml", tag="project", groups=groups, revision=revision)
         if fast:
             doc.project(node, el, None)
         else:

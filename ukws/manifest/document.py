@@ -278,7 +278,7 @@ class _Doc:
 def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     remotes: dict[str, Remote] = {}
     for node in nodes:
-        if node.el.tag != "remote":
+        if node.tag != "remote":
             continue
         remote = elements.remote(loader, node)
         if remote is None:
@@ -300,7 +300,7 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
 
     default: Default | None = None
     for node in nodes:
-        if node.el.tag != "default":
+        if node.tag != "default":
             continue
         new = elements.default(loader, node)
         empty = not node.el.attrib and len(node.el) == 0
@@ -322,14 +322,14 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
 
     def single(node: Node) -> bool:
-        if node.el.tag in singles:
-            loader.problem(node.loc, f"duplicate <{node.el.tag}> (the first is at {singles[node.el.tag][0]})")
+        if node.tag in singles:
+            loader.problem(node.loc, f"duplicate <{node.tag}> (the first is at {singles[node.tag][0]})")
             return False
-        singles[node.el.tag] = (node.loc, "")
+        singles[node.tag] = (node.loc, "")
         return True
 
     for node in nodes:
-        el, tag = node.el, node.el.tag
+        el, tag = node.el, node.tag
         if tag == "project":
             doc.project(node, el, None)
         elif tag == "extend-project":

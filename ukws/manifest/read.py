@@ -118,6 +118,8 @@ class Node:
 
     el: etree._Element
     file: str
+    tag: str
+    """The element's tag, read once (lxml makes a new string on each access)."""
     groups: tuple[str, ...] = ()
     revision: str | None = None
     base: str = ""
@@ -192,9 +194,9 @@ class Reader:
             return []
         nodes: list[Node] = []
         for el in doc:
-            if not isinstance(el.tag, str):
-                continue
             tag = el.tag
+            if not isinstance(tag, str):
+                continue
             own_revision = el.get("revision") or revision if tag == "project" or tag == "include" else None
             if tag == "include":
                 loc = Location(file=display, line=line_of(el))
@@ -203,7 +205,7 @@ class Reader:
             node_groups = groups
             if groups and (tag == "project" or tag == "extend-project"):
                 node_groups = merge_groups(groups, el.get("groups"))
-            nodes.append(Node(el=el, file=display, groups=node_groups, revision=own_revision, base=base))
+            nodes.append(Node(el=el, file=display, tag=tag, groups=node_groups, revision=own_revision, base=base))
         return nodes
 
     def _include(
