@@ -11,6 +11,7 @@ against :func:`matches_groups` and :func:`candidates`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ukws.manifest.paths import check_project_path, is_plain_path, path_rules
 from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import project_url
+from ukws.manifest.xmlutil import line_of, location
 from ukws.sync.rewrite import Rewrite, UrlRewriter, candidates, parse_rule
 
 TRICKY_PATHS = [
@@ -171,6 +173,8 @@ def projects(draw: st.DrawFn, depth: int = 0) -> str:
     for key in draw(st.lists(st.sampled_from(sorted(OPTIONAL)), max_size=5, unique=True)):
         attrs[key] = draw(OPTIONAL[key])
     text = "<project" + "".join(f" {k}={quote(v)}" for k, v in attrs.items())
+    if draw(st.integers(0, 9)) == 0:  # attributes in a namespace are not the attributes of that name
+        text += ' xmlns:o="urn:other" o:name="n" o:remote="nope" o:sync-c="maybe" o:x-role="bad"'
     children = draw(st.lists(CHILDREN, max_size=2))
     if depth < 1:
         children += draw(st.lists(projects(depth + 1), max_size=2))
@@ -278,3 +282,16 @@ def test_group_filter_agrees_with_matches_groups(
 def test_rewriter_without_rules_gives_what_candidates_gives(rules: tuple[Rewrite, ...]) -> None:
     p = Project(name="a", path="a", remote="o", revision="main", fetch_url="https://example.org/a")
     assert tuple(UrlRewriter(rules=rules)(p)) == candidates(p.fetch_url, rules)
+
+
+@pytest.mark.parametrize("xml", [b"<a/>", b"<m>\n\n  <a/></m>"])
+def test_location_is_the_dataclass_location(xml: bytes) -> None:
+    root = etree.fromstring(xml)
+    for el in (root, *root):
+        loc = location("f.xml", el)
+        assert loc == Location(file="f.xml", line=line_of(el)) and repr(loc) == repr(Location(file="f.xml",
+                                                                                              line=line_of(el)))
+        assert [f.name for f in dataclasses.fields(loc)] == ["file", "line"] and (loc.file, loc.line) == (
+            "f.xml", line_of(el))
+    detached = etree.Element("a")
+    assert location("f.xml", detached) == Location(file="f.xml", line=0)
