@@ -145,23 +145,17 @@ class _Doc:
             annotations=annotations,
             parent=parent.name if parent is not None else None,
             loc=loc,
-            **ext,
         )
-        self.add(project)
+        if ext:  # rare: a call with **ext costs every project a dict of its arguments
+            project = dataclasses.replace(project, **ext)
+        first = self.by_path.get(path)
+        if first is None:
+            self.by_path[path] = project
+        else:
+            loader.problem(loc, f"project {name}: duplicate path '{path}' "
+                           f"(already used by project {first.name} at {first.loc})")
         for child in children:
             self.project(node, child, project)
-
-    def add(self, project: Project) -> None:
-        path = project.path
-        first = self.by_path.get(path)
-        if first is not None:
-            self.loader.problem(
-                project.loc,
-                f"project {project.name}: duplicate path '{path}' "
-                f"(already used by project {first.name} at {first.loc})",
-            )
-            return
-        self.by_path[path] = project
 
     def named(self, name: str) -> list[Project]:
         return [p for p in self.by_path.values() if p.name == name]
