@@ -193,6 +193,7 @@ class Reader:
             )
             return []
         nodes: list[Node] = []
+        merged: dict[str | None, tuple[str, ...]] = {}  # by an element's own groups: those it ends up with
         for el in doc:
             tag = el.tag
             if not isinstance(tag, str):
@@ -204,8 +205,10 @@ class Reader:
                 continue
             node_groups = groups
             if groups and (tag == "project" or tag == "extend-project"):
-                node_groups = merge_groups(groups, el.get("groups"))
-            nodes.append(Node(el=el, file=display, tag=tag, groups=node_groups, revision=own_revision, base=base))
+                own = el.get("groups")
+                known = merged.get(own)
+                node_groups = known if known is not None else merged.setdefault(own, merge_groups(groups, own))
+            nodes.append(Node(el, display, tag, node_groups, own_revision, base))  # positional: cheaper per element
         return nodes
 
     def _include(
