@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ukws.manifest.groups import matches_groups, parse_selectors
+from ukws.manifest.fastinit import direct_init
+from ukws.manifest.groups import group_filter
 from ukws.manifest.model import Manifest, Project
 
 
+@direct_init  # one per project listed
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectRow:
     name: str
@@ -38,13 +40,12 @@ def list_projects(
     """The projects the group selection picks, in manifest order; ``urls`` gives a project's fetch
     URLs after URL rewriting (default: the manifest's URL). With ``state`` (path -> (synced, at_pin,
     state); a project missing from it is not synced), the rows of a workspace."""
-    selectors = parse_selectors(groups)
+    selected = group_filter(groups)
     outside = (None, None, None)
     missing = (False, False, "not synced")
     rows: list[ProjectRow] = []
-    every = selectors == ("all",)
     for p in manifest.projects:
-        if not every and not matches_groups(p, selectors):
+        if not selected(p):
             continue
         candidates = tuple(urls(p)) if urls is not None else ()
         synced, at_pin, where = outside if state is None else state.get(p.path, missing)

@@ -5,8 +5,10 @@ then projects, ``extend-project`` and ``remove-project`` in document order) into
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, cast
 
 from lxml import etree
 
@@ -23,17 +25,14 @@ from ukws.manifest.model import (
     Submanifest,
     Superproject,
 )
-from ukws.manifest.paths import check_project_path
+from ukws.manifest.paths import check_project_path, is_plain_path
 from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import check_url, join_fetch, project_url
+from ukws.manifest.xmlutil import location
 
-
-@dataclass(slots=True)
-class _Building:
-    """A project while the document is processed (mutable until frozen into a Project)."""
-
-    project: Project
+#: The extension fields of a project with no ``x-`` attribute and no child element.
+_NO_EXTENSIONS: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(slots=True)
@@ -44,7 +43,13 @@ class _Doc:
     remotes: dict[str, Remote]
     fetch_bases: dict[str, str]
     default: Default
-    by_path: dict[str, _Building] = field(default_factory=dict)
+    by_path: dict[str, Project] = field(default_factory=dict)
+    """The projects so far, by path, in document order."""
+    fetch_prefixes: dict[str, str] = field(init=False)
+    """Per remote, what its projects' fetch URLs start with (the fetch base and one ``/``)."""
+
+    def __post_init__(self) -> None:
+        self.fetch_prefixes = {name: project_url(base, "") for name, base in self.fetch_bases.items()}
 
     def remote_for(self, name: str | None, loc: Location, what: str) -> Remote | None:
         if not name:
@@ -55,90 +60,105 @@ class _Doc:
             self.loader.problem(loc, f"{what}: unknown remote '{name}'")
         return remote
 
-    def project(self, node: Node, el: etree._Element, parent: _Building | None) -> Iterator[_Building]:
-        loader = self.loader
-        loc = elements.at(node, el)
-        raw_name = el.get("name")
+    def project(self, node: Node, el: etree._Element, parent: Project | None) -> None:
+        """Read a ``<project>`` (and the projects nested in it) and add it, or record its problems.
+
+        Written for speed (a large manifest has tens of thousands): the attributes are read at once,
+        optional ones are checked only when present, and a name or path of the plain shape skips
+        the path rules."""
+        loader, default = self.loader, self.default
+        # The same values as el.get gives (lxml gives str, whatever its stubs say), for a fraction of
+        # the cost per name.
+        get = cast(dict[str, str], dict(el.items())).get
+        loc = location(node.file, el)
+        raw_name = get("name")
         if not raw_name:
             loader.problem(loc, "<project> needs a name attribute")
             return
         raw_name = raw_name.rstrip("/") or raw_name
-        raw_path = (el.get("path") or raw_name).rstrip("/") or raw_name
-        why_name = check_project_path(raw_name)
+        raw_path = (get("path") or raw_name).rstrip("/") or raw_name
+        why_name = None if is_plain_path(raw_name) else check_project_path(raw_name)
         if why_name:
             loader.problem(loc, f'<project name="{raw_name}">: {why_name}')
-        why_path = check_project_path(raw_path) if raw_path != raw_name else None
+        why_path = None if raw_path == raw_name or is_plain_path(raw_path) else check_project_path(raw_path)
         if why_path:
             loader.problem(loc, f'<project path="{raw_path}">: {why_path}')
         if why_name or why_path:
             return
         if parent is not None:
-            name = f"{parent.project.name}/{raw_name}"
-            path = f"{parent.project.path}/{raw_path}"
+            name = f"{parent.name}/{raw_name}"
+            path = f"{parent.path}/{raw_path}"
         else:
             name, path = raw_name, raw_path
-        what = f"project {name}"
-        remote = self.remote_for(el.get("remote") or self.default.remote, loc, what)
+        remote_name = get("remote") or default.remote
+        remote = self.remotes.get(remote_name) if remote_name else None
+        if remote is None:
+            self.remote_for(remote_name, loc, f"project {name}")
         revision = (
-            el.get("revision")
+            get("revision")
             or (node.revision if parent is None else None)
             or (remote.revision if remote else None)
-            or self.default.revision
+            or default.revision
         )
         if not revision:
-            loader.problem(loc, f"{what} has no revision: set revision= on it, its remote or <default>")
+            loader.problem(loc, f"project {name} has no revision: set revision= on it, its remote or <default>")
         elif why := check_revision(revision):
-            loader.problem(loc, f"{what}: {why}")
+            loader.problem(loc, f"project {name}: {why}")
             revision = None
-        groups = node.groups if parent is None and node.groups else split_groups(el.get("groups"))
+        groups = node.groups if parent is None and node.groups else split_groups(get("groups"))
+        ext: Mapping[str, Any] = _NO_EXTENSIONS
         if len(el):
             copyfiles, linkfiles, annotations = elements.file_children(loader, node, el, name)
             children = [child for child in el if child.tag == "project"]
+            ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
         else:
-            copyfiles, linkfiles, annotations, children = (), (), (), []
-        ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
+            copyfiles = linkfiles = annotations = ()
+            children = []
+            if get("x-role") is not None or get("x-tags") is not None or get("x-version") is not None:
+                ext = extensions.project_extensions(el, node.file, loader.problems, name, base=node.base)
         if remote is None or not revision:
             return
-        fetch_base = self.fetch_bases[remote.name]
+        # A boolean or number attribute is read (and checked) only when it is there.
+        sync_c = elements.bool_attr(loader, el, loc, "sync-c", default.sync_c) if get("sync-c") else default.sync_c
+        sync_s = elements.bool_attr(loader, el, loc, "sync-s", default.sync_s) if get("sync-s") else default.sync_s
+        sync_tags = (
+            elements.bool_attr(loader, el, loc, "sync-tags", default.sync_tags)
+            if get("sync-tags")
+            else default.sync_tags
+        )
+        depth = None if get("clone-depth") is None else elements.positive_attr(loader, el, loc, "clone-depth")
         project = Project(
             name=name,
             path=path,
             remote=remote.name,
             revision=revision,
-            fetch_url=project_url(fetch_base, name),
-            dest_branch=el.get("dest-branch") or self.default.dest_branch,
-            upstream=el.get("upstream") or self.default.upstream,
+            fetch_url=self.fetch_prefixes[remote.name] + name,
+            dest_branch=get("dest-branch") or default.dest_branch,
+            upstream=get("upstream") or default.upstream,
             groups=groups,
-            sync_c=elements.bool_attr(loader, el, loc, "sync-c", self.default.sync_c),
-            sync_s=elements.bool_attr(loader, el, loc, "sync-s", self.default.sync_s),
-            sync_tags=elements.bool_attr(loader, el, loc, "sync-tags", self.default.sync_tags),
-            clone_depth=elements.positive_attr(loader, el, loc, "clone-depth"),
+            sync_c=sync_c,
+            sync_s=sync_s,
+            sync_tags=sync_tags,
+            clone_depth=depth,
             copyfiles=copyfiles,
             linkfiles=linkfiles,
             annotations=annotations,
-            parent=parent.project.name if parent else None,
+            parent=parent.name if parent is not None else None,
             loc=loc,
-            **ext,
         )
-        building = _Building(project=project)
-        yield building
-        for child in children:
-            yield from self.project(node, child, building)
-
-    def add(self, building: _Building) -> None:
-        path = building.project.path
+        if ext:  # rare: a call with **ext costs every project a dict of its arguments
+            project = dataclasses.replace(project, **ext)
         first = self.by_path.get(path)
-        if first is not None:
-            self.loader.problem(
-                building.project.loc,
-                f"project {building.project.name}: duplicate path '{path}' "
-                f"(already used by project {first.project.name} at {first.project.loc})",
-            )
-            return
-        self.by_path[path] = building
+        if first is None:
+            self.by_path[path] = project
+        else:
+            loader.problem(loc, f"project {name}: duplicate path '{path}' "
+                           f"(already used by project {first.name} at {first.loc})")
+        for child in children:
+            self.project(node, child, project)
 
-    def named(self, name: str) -> list[_Building]:
-        return [b for b in self.by_path.values() if b.project.name == name]
+    def named(self, name: str) -> list[Project]:
+        return [p for p in self.by_path.values() if p.name == name]
 
     def extend(self, node: Node) -> None:
         loader, el, loc = self.loader, node.el, node.loc
@@ -176,8 +196,7 @@ class _Doc:
             el, node.file, loader.problems, name, only_given=True, base=node.base
         )
         matched = False
-        for b in targets:
-            p = b.project
+        for p in targets:
             if path and p.path != path:
                 continue
             matched = True
@@ -214,14 +233,14 @@ class _Doc:
                     loader.problem(
                         loc,
                         f"<extend-project name=\"{name}\"> dest-path '{dest_path}' is already the path of "
-                        f"project {taken.project.name} ({taken.project.loc})",
+                        f"project {taken.name} ({taken.loc})",
                     )
                     continue
                 del self.by_path[p.path]
                 new = dataclasses.replace(new, path=dest_path)
-                self.by_path[dest_path] = _Building(project=new)
+                self.by_path[dest_path] = new
             else:
-                b.project = new
+                self.by_path[p.path] = new
         if path and not matched:
             loader.problem(loc, f"<extend-project name=\"{name}\" path=\"{path}\">: no such project at that path")
 
@@ -235,9 +254,7 @@ class _Doc:
         optional = elements.bool_attr(loader, el, loc, "optional", False)
         base_rev = el.get("base-rev") or None
         victims = [
-            b
-            for b in self.by_path.values()
-            if (name is None or b.project.name == name) and (path is None or b.project.path == path)
+            p for p in self.by_path.values() if (name is None or p.name == name) and (path is None or p.path == path)
         ]
         if not victims:
             if not optional:
@@ -245,21 +262,21 @@ class _Doc:
                 loader.problem(loc, f"<remove-project {what}>: no such project is defined before it "
                                "(add optional=\"true\" to allow this)")
             return
-        for b in victims:
-            if base_rev and b.project.revision != base_rev:
+        for p in victims:
+            if base_rev and p.revision != base_rev:
                 loader.problem(
                     loc,
-                    f"<remove-project> of {b.project.name}: base-rev '{base_rev}' does not match the "
-                    f"project's revision '{b.project.revision}'",
+                    f"<remove-project> of {p.name}: base-rev '{base_rev}' does not match the "
+                    f"project's revision '{p.revision}'",
                 )
                 continue
-            del self.by_path[b.project.path]
+            del self.by_path[p.path]
 
 
 def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     remotes: dict[str, Remote] = {}
     for node in nodes:
-        if node.el.tag != "remote":
+        if node.tag != "remote":
             continue
         remote = elements.remote(loader, node)
         if remote is None:
@@ -281,7 +298,7 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
 
     default: Default | None = None
     for node in nodes:
-        if node.el.tag != "default":
+        if node.tag != "default":
             continue
         new = elements.default(loader, node)
         empty = not node.el.attrib and len(node.el) == 0
@@ -303,17 +320,16 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
     doc = _Doc(loader=loader, remotes=remotes, fetch_bases=fetch_bases, default=default)
 
     def single(node: Node) -> bool:
-        if node.el.tag in singles:
-            loader.problem(node.loc, f"duplicate <{node.el.tag}> (the first is at {singles[node.el.tag][0]})")
+        if node.tag in singles:
+            loader.problem(node.loc, f"duplicate <{node.tag}> (the first is at {singles[node.tag][0]})")
             return False
-        singles[node.el.tag] = (node.loc, "")
+        singles[node.tag] = (node.loc, "")
         return True
 
     for node in nodes:
-        el, tag = node.el, node.el.tag
+        el, tag = node.el, node.tag
         if tag == "project":
-            for b in doc.project(node, el, None):
-                doc.add(b)
+            doc.project(node, el, None)
         elif tag == "extend-project":
             doc.extend(node)
         elif tag == "remove-project":
@@ -351,7 +367,7 @@ def process(loader: Reader, nodes: list[Node], source: str) -> Manifest:
             if origin is not None:
                 origins.append(origin)
 
-    projects = tuple(b.project for b in doc.by_path.values())
+    projects = tuple(doc.by_path.values())
     extensions.check_references(projects, loader.problems)
     if repo_hooks is not None and not any(p.name == repo_hooks.in_project for p in projects):
         loader.problem(repo_hooks.loc, f"<repo-hooks>: no project '{repo_hooks.in_project}'")

@@ -19,7 +19,7 @@ from ukws.manifest.paths import check_path
 from ukws.manifest.read import Node, Reader, split_groups
 from ukws.manifest.revision import check_revision
 from ukws.manifest.urls import check_url
-from ukws.manifest.xmlutil import line_of
+from ukws.manifest.xmlutil import location
 
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
@@ -132,7 +132,7 @@ def file_children(
 
 
 def at(node: Node, el: etree._Element) -> Location:
-    return Location(file=node.file, line=line_of(el))
+    return location(node.file, el)
 
 
 def default(loader: Reader, node: Node) -> Default:

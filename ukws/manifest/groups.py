@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import platform
 import re
+from collections.abc import Callable
 
 from ukws.manifest.model import Manifest, Project
 
@@ -51,8 +52,28 @@ def matches_groups(project: Project, selectors: str | tuple[str, ...] | None) ->
     return matched
 
 
+def group_filter(selectors: str | tuple[str, ...] | None) -> Callable[[Project], bool]:
+    """:func:`matches_groups` for one selector list, as a test of a project.
+
+    When no selector names a project (``name:``, ``path:``), the answer depends on a project's
+    groups alone: it is worked out once per distinct groups tuple, as a large manifest repeats a
+    few group lists over thousands of projects."""
+    items = selectors if isinstance(selectors, tuple) else parse_selectors(selectors)
+    if any(item.removeprefix("-").startswith(("name:", "path:")) for item in items):
+        return lambda project: matches_groups(project, items)
+    known: dict[tuple[str, ...], bool] = {}
+
+    def test(project: Project) -> bool:
+        answer = known.get(project.groups)
+        if answer is None:
+            answer = known[project.groups] = matches_groups(project, items)
+        return answer
+
+    return test
+
+
 def select_groups(manifest: Manifest, selectors: str | None) -> Manifest:
     """The manifest with only the projects the selector list selects."""
-    items = parse_selectors(selectors)
-    kept = tuple(p for p in manifest.projects if matches_groups(p, items))
+    selected = group_filter(selectors)
+    kept = tuple(p for p in manifest.projects if selected(p))
     return dataclasses.replace(manifest, projects=kept)

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 
 from ukws.errors import Location
+from ukws.manifest.fastinit import direct_init
 
 NOWHERE = Location(file="<model>", line=0)
 
@@ -154,6 +155,7 @@ class OriginReplacement:
     loc: Location = field(default=NOWHERE, compare=False)
 
 
+@direct_init  # built once per project of a manifest: see ukws.manifest.fastinit
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     name: str

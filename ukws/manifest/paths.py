@@ -23,6 +23,12 @@ separated by single slashes, none starting with ``.`` or ``-`` (so none is ``.``
 ``.repo*`` or ``.ukws*``). Nearly every path of a real manifest is one; the rest take the long way."""
 
 
+def is_plain_path(path: str) -> bool:
+    """Whether ``path`` has the plain shape every rule accepts (so :func:`check_path` and
+    :func:`check_project_path` accept it: a plain path never starts with ``-``)."""
+    return _PLAIN.fullmatch(path) is not None
+
+
 def check_path(path: str, *, dir_ok: bool = False, dot_ok: bool = False) -> str | None:
     """Why ``path`` is not a safe workspace- or project-relative path, or None when it is.
 

@@ -118,6 +118,8 @@ class Node:
 
     el: etree._Element
     file: str
+    tag: str
+    """The element's tag, read once (lxml makes a new string on each access)."""
     groups: tuple[str, ...] = ()
     revision: str | None = None
     base: str = ""
@@ -194,10 +196,11 @@ class Reader:
             )
             return []
         nodes: list[Node] = []
+        merged: dict[str | None, tuple[str, ...]] = {}  # by an element's own groups: those it ends up with
         for el in doc:
-            if not isinstance(el.tag, str):
-                continue
             tag = el.tag
+            if not isinstance(tag, str):
+                continue
             own_revision = el.get("revision") or revision if tag == "project" or tag == "include" else None
             if tag == "include":
                 loc = Location(file=display, line=line_of(el))
@@ -205,8 +208,10 @@ class Reader:
                 continue
             node_groups = groups
             if groups and (tag == "project" or tag == "extend-project"):
-                node_groups = merge_groups(groups, el.get("groups"))
-            nodes.append(Node(el=el, file=display, groups=node_groups, revision=own_revision, base=base))
+                own = el.get("groups")
+                known = merged.get(own)
+                node_groups = known if known is not None else merged.setdefault(own, merge_groups(groups, own))
+            nodes.append(Node(el, display, tag, node_groups, own_revision, base))  # positional: cheaper per element
         return nodes
 
     def _include(

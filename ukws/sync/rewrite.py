@@ -89,6 +89,8 @@ class UrlRewriter:
     rules: tuple[Rewrite, ...] = ()
 
     def __call__(self, project: Project) -> Sequence[str]:
+        if not self.rules:
+            return (project.fetch_url,)
         return candidates(project.fetch_url, self.rules)
 
     def candidates(self, url: str) -> tuple[str, ...]:
