@@ -304,3 +304,16 @@ def test_nothing_is_recorded_when_the_sync_has_something_to_say(tmp_path: Path) 
 
 def test_the_record_is_where_the_engine_and_the_workspace_keep_sync_state() -> None:
     assert noop.SYNC_DIR == (workspace.DOT, workspace.STATE_DIR, "sync")
+
+
+def test_a_sync_that_needs_no_network_is_answered_from_the_record_too(tmp_path: Path) -> None:
+    w = _make(tmp_path)
+    w.settle()
+    assert noop.check(w.root, os.environ, local=False) is None  # core follows a branch: a sync fetches it
+    sha = str(w.repo("core").head.target)
+    w.manifest.write_text(w.manifest.read_text().replace('path="core">', f'path="core" revision="{sha}">'))
+    w.settle()
+    assert noop.check(w.root, os.environ, local=False) == 2  # a commit and a tag, both here
+    code, err, modules = _console(w, tmp_path, "sync", "-j", "2")
+    assert code == 0 and err.endswith(": 2 unchanged\n")
+    assert "pygit2" not in modules

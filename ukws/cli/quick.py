@@ -141,12 +141,13 @@ def _sync(line: QuickLine) -> int:
     as_json = bool(o.get("json"))
     jobs = int(str(o.get("jobs", 0)))
     local_only = bool(o.get("local_only"))
-    if local_only and not as_json and output.STATE.verbosity <= 0 and jobs >= 0:
-        # A local sync that the last one proved a no-op (every project as it left them): said
-        # without git or the manifest. Anything in doubt runs the sync itself.
+    if not as_json and output.STATE.verbosity <= 0 and jobs >= 0:
+        # A sync that the last one proved a no-op (every project as it left them, and nothing that
+        # needs the network unless -l): said without git or the manifest. Anything in doubt runs
+        # the sync itself.
         from ukws.sync import noop
 
-        unchanged = noop.check(output.STATE.cwd, os.environ)
+        unchanged = noop.check(output.STATE.cwd, os.environ, local=local_only)
         if unchanged is not None:
             from ukws.cli.syncrun import count_line
 

@@ -237,7 +237,9 @@ def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path]) -> Call
         inputs = [ws.dot, ws.config_path, ws.lock_path, ws.local_manifests_dir, *files,
                   workspace.user_config_path(os.environ),
                   *(ws.state_dir / d for d in (RECORDS_DIR, JOURNAL_DIR, SUSPENDED_DIR))]  # fmt: skip
-        noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), inputs=inputs)
+        source = ws.config.manifest
+        noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), inputs=inputs,
+                    manifest_repository=ws.is_repo and source.url is not None)
 
     return record
 

@@ -93,9 +93,11 @@ def identity(environ: Mapping[str, str]) -> dict[str, str]:
     return {"ukws": __version__, **{v: environ.get(v, "") for v in ("HOME", "XDG_CONFIG_HOME")}}
 
 
-def check(start: Path, environ: Mapping[str, str]) -> int | None:
+def check(start: Path, environ: Mapping[str, str], *, local: bool = True) -> int | None:
     """The number of projects a ``sync -l`` in the workspace around ``start`` would find unchanged,
-    when the record proves it would do nothing; else None (as when another sync holds the workspace)."""
+    when the record proves it would do nothing; else None (as when another sync holds the workspace).
+    ``local`` False asks about a sync that may use the network: that is a no-op too when the record
+    says no project's revision (and no manifest repository) needs the network."""
     here = start.resolve()
     for folder in (here, *here.parents):
         if os.path.isdir(folder / SYNC_DIR[0]):
@@ -109,20 +111,22 @@ def check(start: Path, environ: Mapping[str, str]) -> int | None:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return _check(sync_dir, identity(environ))
+        return _check(sync_dir, identity(environ), local)
     except OSError:
         return None
     finally:
         os.close(fd)
 
 
-def _check(sync_dir: Path, identity: Mapping[str, str]) -> int | None:
+def _check(sync_dir: Path, identity: Mapping[str, str], local: bool) -> int | None:
     path = sync_dir / RECORD
     try:
         with open(path, "rb") as f:
             data = json.loads(f.read())
             written = os.fstat(f.fileno()).st_mtime_ns
         if data["format"] != FORMAT or data["identity"] != dict(identity):
+            return None
+        if not local and data["offline"] is not True:
             return None
         projects = data["projects"]
         paths = data["paths"]
@@ -149,26 +153,38 @@ def record(
     manifest: Manifest,
     pins: Mapping[str, str],
     inputs: Iterable[Path],
+    manifest_repository: bool,
 ) -> bool:
     """Record that a ``sync -l`` of ``manifest`` under ``root`` (with the lock's ``pins``) found
     every project at its revision and did nothing. ``inputs``: the workspace's files the run read
-    (configuration, lock, manifests, ...); ``environ``: the environment it ran in. Returns False,
-    recording nothing, when a project is not a plain checkout with a ``.git`` folder."""
+    (configuration, lock, manifests, ...); ``environ``: the environment it ran in;
+    ``manifest_repository``: whether a sync fetches a manifest repository first. Returns False,
+    recording nothing, when a project is not a plain checkout with a ``.git`` folder.
+
+    The record also says whether a sync that may use the network would be the same no-op: when
+    there is no manifest repository and every revision is a commit or a tag, the sync checks the
+    project out from what it holds, without connecting (see the engine's ``_resolve``)."""
+    from ukws.git import is_sha
+
     paths: list[str] = [str(p) for p in inputs]
     paths.append(str(sync_dir / "state.json"))
     empty = [str(sync_dir / name) for name in SCRATCH]
     if not all(_empty(name) for name in empty):
         return False
+    offline = not manifest_repository
     for p in manifest.projects:
-        project = _project_paths(root, p, pins.get(p.path) or p.revision)
+        rev = pins.get(p.path) or p.revision
+        project = _project_paths(root, p, rev)
         if project is None:
             return False
         paths += project
+        offline = offline and (is_sha(rev) or rev.startswith("refs/tags/"))
     unique = list(dict.fromkeys(paths))
     data = {
         "format": FORMAT,
         "identity": identity(environ),
         "projects": len(manifest.projects),
+        "offline": offline,
         "paths": [[name, _signature(name)] for name in unique],
         "empty": empty,
     }
