@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ukws.errors import UkwsError
-from ukws.sync.model import SYNCED_REF, remote_name
 
 if TYPE_CHECKING:
     from ukws import git
@@ -83,6 +82,7 @@ class ProjectDiff:
 
 def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
     from ukws import git
+    from ukws.sync.model import remote_name
 
     remote = remote_name(p)
     if git.is_sha(revision):
@@ -122,6 +122,7 @@ def _one(
         url=candidates[0] if candidates else p.fetch_url, manifest_url=p.fetch_url,
     )  # fmt: skip
     from ukws import git
+    from ukws.sync.model import SYNCED_REF
     from ukws.sync.nested import untracked_outside
 
     dest = root / p.path
@@ -196,6 +197,7 @@ def sync_states(
             out[p.path] = (False, False, NOT_SYNCED)
             continue
         from ukws import git
+        from ukws.sync.model import SYNCED_REF
 
         dest = root / p.path
         if git.git_dir(dest) is None:

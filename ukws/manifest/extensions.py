@@ -13,7 +13,6 @@ import functools
 import posixpath
 import re
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 from lxml import etree
@@ -42,6 +41,8 @@ _ROLES = ", ".join(r.value for r in Role)
 
 @functools.cache
 def _schema() -> etree.RelaxNG:
+    from importlib import resources  # only when the schema is first needed
+
     text = resources.files("ukws.manifest").joinpath("schema/ukws-extensions.rng").read_bytes()
     return etree.RelaxNG(etree.fromstring(text))
 
