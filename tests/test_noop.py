@@ -11,8 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pygit2
 import pytest
 from typer.testing import CliRunner
 
+from tests.consoleutil import run_console
 from tests.gitutil import commit, file_url
 from tests.wsutil import serve_projects
 from ukws import workspace
@@ -83,41 +82,18 @@ def ws(tmp_path: Path) -> Ws:
     return w
 
 
-_RUN = """
-import json, sys
-sys.argv = ["ukws", *sys.argv[2:]]
-code = 0
-try:
-    from ukws.entry import main
-    main()
-except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else 1
-with open(__import__("os").environ["OUT"], "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
-"""
-
-
-def _console(ws: Ws, tmp_path: Path, *args: str) -> tuple[int, str, set[str]]:
-    out = tmp_path / "run.json"
-    env = {**os.environ, "CI": "1", "OUT": str(out)}
-    proc = subprocess.run([sys.executable, "-c", _RUN, "-", *args], cwd=ws.root, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
-    result = json.loads(out.read_text())
-    return result["code"], proc.stderr, set(result["modules"])
-
-
-def test_a_proved_noop_needs_neither_git_nor_the_manifest(ws: Ws, tmp_path: Path) -> None:
-    code, err, modules = _console(ws, tmp_path, "sync", "-l")
-    assert code == 0
-    assert err.startswith("sync: 2 projects in ") and err.endswith(": 2 unchanged\n")
-    assert not {"pygit2", "lxml", "typer", "ukws.manifest", "ukws.sync.engine"} & modules
-    code, err, modules = _console(ws, tmp_path, "-q", "sync", "-l")
-    assert (code, err) == (0, "")
-    assert "pygit2" not in modules
+def test_a_proved_noop_needs_neither_git_nor_the_manifest(ws: Ws) -> None:
+    r = run_console(ws.root, "sync", "-l")
+    assert r.code == 0
+    assert r.stderr.startswith("sync: 2 projects in ") and r.stderr.endswith(": 2 unchanged\n")
+    assert not {"pygit2", "lxml", "typer", "ukws.manifest", "ukws.sync.engine"} & r.modules
+    r = run_console(ws.root, "-q", "sync", "-l")
+    assert (r.code, r.stderr) == (0, "")
+    assert "pygit2" not in r.modules
     # -v lists every project: the full sync does that.
-    code, err, modules = _console(ws, tmp_path, "sync", "-l", "-v")
-    assert code == 0 and "unchanged core (core)" in err.replace("  ", " ")
-    assert "pygit2" in modules
+    r = run_console(ws.root, "sync", "-l", "-v")
+    assert r.code == 0 and "unchanged core (core)" in r.stderr.replace("  ", " ")
+    assert "pygit2" in r.modules
 
 
 def test_the_record_names_what_it_rests_on(ws: Ws) -> None:
@@ -314,6 +290,6 @@ def test_a_sync_that_needs_no_network_is_answered_from_the_record_too(tmp_path: 
     w.manifest.write_text(w.manifest.read_text().replace('path="core">', f'path="core" revision="{sha}">'))
     w.settle()
     assert noop.check(w.root, os.environ, local=False) == 2  # a commit and a tag, both here
-    code, err, modules = _console(w, tmp_path, "sync", "-j", "2")
-    assert code == 0 and err.endswith(": 2 unchanged\n")
-    assert "pygit2" not in modules
+    r = run_console(w.root, "sync", "-j", "2")
+    assert r.code == 0 and r.stderr.endswith(": 2 unchanged\n")
+    assert "pygit2" not in r.modules

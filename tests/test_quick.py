@@ -8,49 +8,23 @@ framework, and a command line it does not know goes to the full one.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.consoleutil import run_console
 from tests.gitutil import file_url
 from tests.wsutil import serve_workspace
 from ukws.cli import app
 from ukws.cli.quick import QuickLine, parse
 
-_RUN = """
-import json, sys
-OUT, FULL = sys.argv[1], sys.argv[2] == "full"
-sys.argv = ["ukws", *sys.argv[3:]]
-code = 0
-try:
-    if FULL:
-        from ukws.cli import main
-        main()
-    else:
-        from ukws.entry import main
-        main()
-except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else 1
-with open(OUT, "w") as f:
-    json.dump({"code": code, "typer": "typer" in sys.modules}, f)
-"""
 
-
-def _run(cwd: Path, out: Path, full: bool, args: list[str]) -> tuple[int, str, str, bool]:
-    env = {**os.environ, "CI": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", _RUN, str(out), "full" if full else "entry", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    result = json.loads(out.read_text())
-    timing = re.compile(r" in \d+\.\ds")
-    return result["code"], proc.stdout, timing.sub(" in Ts", proc.stderr), result["typer"]
+def _run(cwd: Path, full: bool, args: list[str]) -> tuple[int, str, str, bool]:
+    """Exit code, stdout, stderr (timings left out), and whether the CLI framework was loaded."""
+    r = run_console(cwd, *args, full=full)
+    return r.code, r.stdout, re.sub(r" in \d+\.\ds", " in Ts", r.stderr), "typer" in r.modules
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +80,8 @@ def test_quick_path_prints_what_the_full_command_line_prints(
     places: dict[str, Path], tmp_path: Path, where: str, args: list[str]
 ) -> None:
     assert parse(args) is not None
-    quick = _run(places[where], tmp_path / "quick.json", False, args)
-    full = _run(places[where], tmp_path / "full.json", True, args)
+    quick = _run(places[where], False, args)
+    full = _run(places[where], True, args)
     assert quick[:3] == full[:3]
     assert quick[3] is False, "the quick path loaded the CLI framework"
     assert full[3] is True
@@ -137,8 +111,8 @@ def test_other_command_lines_go_to_the_full_command_line(
     places: dict[str, Path], tmp_path: Path, args: list[str]
 ) -> None:
     assert parse(args) is None
-    entry = _run(places["ws"], tmp_path / "entry.json", False, args)
-    full = _run(places["ws"], tmp_path / "full.json", True, args)
+    entry = _run(places["ws"], False, args)
+    full = _run(places["ws"], True, args)
     assert entry == full
     assert entry[3] is True
 

@@ -8,35 +8,19 @@ which then prints the modules it has loaded.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.consoleutil import run_console
 from tests.gitutil import file_url
 from tests.wsutil import serve_workspace
 from ukws.cli import COMMANDS, MODULES, app, build_app, command_name
 
 HEAVY = frozenset({"typer", "rich", "lxml", "pygit2", "packaging", "resolvelib", "yaml", "markdown_it"})
 """Third-party packages that cost start-up time; a command loads those it needs and no others."""
-
-_RUN = """
-import json, sys
-sys.argv = ["ukws", *sys.argv[1:]]
-from ukws.entry import main
-code = 0
-try:
-    main()
-except SystemExit as e:
-    code = e.code if isinstance(e.code, int) else 1
-with open(OUT, "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
-"""
 
 CLI = HEAVY - {"typer"}
 """Most commands need the CLI framework; ``--help`` needs rich too (typer's help formatting)."""
@@ -123,16 +107,9 @@ def _place(tmp_path: Path, where: str) -> Path:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.where}:{' '.join(c.args)}" for c in CASES])
 def test_command_imports_only_what_it_uses(tmp_path: Path, case: Case) -> None:
     cwd = _place(tmp_path, case.where)
-    out = tmp_path / "modules.json"
-    env = {**os.environ, "CI": "1"}
-    code = f"OUT = {str(out)!r}\n{_RUN}"
-    proc = subprocess.run(
-        [sys.executable, "-c", code, *case.args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(out.read_text())
-    assert result["code"] == 0, proc.stderr
-    loaded = set(result["modules"])
+    result = run_console(cwd, *case.args)
+    assert result.code == 0, result.stderr
+    loaded = set(result.modules)
     tops = {m.split(".")[0] for m in loaded}
     assert sorted(tops & case.forbidden) == [], f"ukws {' '.join(case.args)} imports what it does not use"
     assert case.needed <= loaded | tops
