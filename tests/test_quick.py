@@ -8,7 +8,10 @@ framework, and a command line it does not know goes to the full one.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +130,16 @@ def test_the_parse_keeps_the_global_options_in_order_and_the_last_value() -> Non
     assert parse(["sync", "-l", "--json", "-j", "4"]) == QuickLine(
         command="sync", options={"local_only": True, "json": True, "jobs": "4"}
     )
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["quick", "full"])
+def test_a_reader_that_went_away_ends_the_listing_quietly(places: dict[str, Path], full: bool) -> None:
+    read, write = os.pipe()
+    os.close(read)  # nobody will read what list prints
+    script = "import sys; sys.argv = ['ukws', 'list']; from ukws.{} import main; main()"
+    try:
+        proc = subprocess.run([sys.executable, "-c", script.format("cli" if full else "entry")], cwd=places["ws"],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (1, "")

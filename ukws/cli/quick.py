@@ -133,6 +133,11 @@ def run(argv: list[str], started: float) -> bool:
     except KeyboardInterrupt:
         output.err("interrupted")
         code = output.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``ukws list | head``): exit 1 without a word, as the full command
+        # line does; what is still buffered for stdout goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = output.EXIT_FAILURE
     sys.exit(code)
 
 
