@@ -293,3 +293,18 @@ def test_a_sync_that_needs_no_network_is_answered_from_the_record_too(tmp_path: 
     r = run_console(w.root, "sync", "-j", "2")
     assert r.code == 0 and r.stderr.endswith(": 2 unchanged\n")
     assert "pygit2" not in r.modules
+
+
+def test_nothing_is_recorded_when_what_the_run_read_changed_while_it_ran(ws: Ws) -> None:
+    manifest = workspace.load_workspace_manifest(workspace.find_workspace(ws.root))
+    arguments = {"root": ws.root, "manifest": manifest, "pins": {}, "inputs": [ws.manifest],
+                 "manifest_repository": False}  # fmt: skip
+    before = time.time_ns()
+    assert noop.record(ws.sync_dir, os.environ, since_ns=before, **arguments)  # type: ignore[arg-type]
+    # The manifest edited after the run started: the run did not see what the record would hold.
+    time.sleep(noop.MARGIN_NS / 1e9)
+    started = time.time_ns()
+    ws.manifest.write_text(ws.manifest.read_text() + "\n")
+    (ws.sync_dir / noop.RECORD).unlink()
+    assert not noop.record(ws.sync_dir, os.environ, since_ns=started, **arguments)  # type: ignore[arg-type]
+    assert not (ws.sync_dir / noop.RECORD).exists()

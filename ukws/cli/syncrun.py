@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -191,6 +192,7 @@ def run_sync(
     if manifest_update is not None and not as_json:
         _report_manifest_update(manifest_update)
     files: list[Path] = []
+    started_ns = time.time_ns()  # what the run reads from here on must not change before it ends
     manifest = workspace.load_workspace_manifest(ws, files=files)
     from ukws.manifest.unsupported import unsupported_features
 
@@ -217,7 +219,7 @@ def run_sync(
             progress=None if as_json else view,
             before_move=patch.suspend_for_move(ws) if has_apps and not network_only else None,
             timeout=timeout,
-            on_noop=None if notes else _noop_recorder(ws, manifest, files),
+            on_noop=None if notes else _noop_recorder(ws, manifest, files, started_ns),
         )
         result = sync.sync(root=ws.root, state_dir=ws.state_dir, manifest=manifest, options=options)
     # Patch series set aside while their checkout moved are applied again (at the new commit).
@@ -225,7 +227,7 @@ def run_sync(
     return manifest_update, result, resumed
 
 
-def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path]) -> Callable[[Path], None]:
+def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path], started_ns: int) -> Callable[[Path], None]:
     """What records a local sync that did nothing, so that the next one is answered from the record
     (:mod:`ukws.sync.noop`): the workspace's files the run read are part of the proof."""
 
@@ -239,7 +241,7 @@ def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path]) -> Call
                   *(ws.state_dir / d for d in (RECORDS_DIR, JOURNAL_DIR, SUSPENDED_DIR))]  # fmt: skip
         source = ws.config.manifest
         noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), inputs=inputs,
-                    manifest_repository=ws.is_repo and source.url is not None)
+                    manifest_repository=ws.is_repo and source.url is not None, since_ns=started_ns)
 
     return record
 

@@ -52,6 +52,11 @@ MARGIN_NS = 100_000_000
 """A time recorded less than this before the record itself is not trusted (0.1 s: well beyond the
 coarsest clock tick file systems stamp times with)."""
 
+CLOCK_LAG_NS = 20_000_000
+"""How far behind the clock ``time.time_ns()`` reads the file system may stamp a change (it stamps
+with a coarser clock, a tick or two behind): a change this much before a run started counts as made
+while it ran."""
+
 Signature = list[int] | None
 
 
@@ -154,12 +159,16 @@ def record(
     pins: Mapping[str, str],
     inputs: Iterable[Path],
     manifest_repository: bool,
+    since_ns: int,
 ) -> bool:
     """Record that a ``sync -l`` of ``manifest`` under ``root`` (with the lock's ``pins``) found
     every project at its revision and did nothing. ``inputs``: the workspace's files the run read
     (configuration, lock, manifests, ...); ``environ``: the environment it ran in;
-    ``manifest_repository``: whether a sync fetches a manifest repository first. Returns False,
-    recording nothing, when a project is not a plain checkout with a ``.git`` folder.
+    ``manifest_repository``: whether a sync fetches a manifest repository first; ``since_ns``: when
+    the run started (``time.time_ns()``, before it read anything). Returns False, recording
+    nothing, when a project is not a plain checkout with a ``.git`` folder, or when anything
+    recorded changed while the run went on (someone edited the manifest or the lock meanwhile: the
+    run did not see what the record would hold).
 
     The record also says whether a sync that may use the network would be the same no-op: when
     there is no manifest repository and every revision is a commit or a tag, the sync checks the
@@ -179,13 +188,16 @@ def record(
             return False
         paths += project
         offline = offline and (is_sha(rev) or rev.startswith("refs/tags/"))
-    unique = list(dict.fromkeys(paths))
+    signatures = [(name, _signature(name)) for name in dict.fromkeys(paths)]
+    since = since_ns - CLOCK_LAG_NS
+    if any(sig is not None and max(sig[4], sig[5]) >= since for _, sig in signatures):
+        return False
     data = {
         "format": FORMAT,
         "identity": identity(environ),
         "projects": len(manifest.projects),
         "offline": offline,
-        "paths": [[name, _signature(name)] for name in unique],
+        "paths": signatures,
         "empty": empty,
     }
     tmp = sync_dir / f".{RECORD}.tmp"
