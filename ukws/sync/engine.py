@@ -382,7 +382,8 @@ class _Fetcher:
 
 
 def _resolve_local(repo: git.Repository, rev: str, p: Project) -> str | None:
-    """The commit ``rev`` names with what the repository holds already (no network)."""
+    """The commit ``rev`` names with what the repository holds already (no network). The refs read
+    here are the ones :func:`ukws.sync.noop._candidates` lists: change both together."""
     remote = remote_name(p)
     if git.is_sha(rev):
         return git.commit_of(repo, rev)
