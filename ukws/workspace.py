@@ -510,7 +510,7 @@ def sync_options(
     progress: Callable[[ProgressEvent], None] | None = None,
     before_move: Callable[[Project], None] | None = None,
     timeout: float | None = None,
-    on_noop: Callable[[Path], None] | None = None,
+    on_noop: Callable[[Path, Mapping[str, str]], None] | None = None,
 ) -> SyncOptions:
     """Sync options from the command line's choices plus what the workspace's configuration and
     lock say: depth, mirror, reference, URL rewriting (workspace rules, then ``user_rules``), pins,

@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ukws.cli import output as common
@@ -227,11 +227,13 @@ def run_sync(
     return manifest_update, result, resumed
 
 
-def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path], started_ns: int) -> Callable[[Path], None]:
+def _noop_recorder(
+    ws: Workspace, manifest: Manifest, files: list[Path], started_ns: int
+) -> Callable[[Path, Mapping[str, str]], None]:
     """What records a local sync that did nothing, so that the next one is answered from the record
     (:mod:`ukws.sync.noop`): the workspace's files the run read are part of the proof."""
 
-    def record(sync_dir: Path) -> None:
+    def record(sync_dir: Path, pins: Mapping[str, str]) -> None:
         from ukws import workspace
         from ukws.build.patchstate import JOURNAL_DIR, RECORDS_DIR, SUSPENDED_DIR
         from ukws.sync import noop
@@ -240,7 +242,7 @@ def _noop_recorder(ws: Workspace, manifest: Manifest, files: list[Path], started
                   workspace.user_config_path(os.environ),
                   *(ws.state_dir / d for d in (RECORDS_DIR, JOURNAL_DIR, SUSPENDED_DIR))]  # fmt: skip
         source = ws.config.manifest
-        noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=workspace.read_pins(ws), inputs=inputs,
+        noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=pins, inputs=inputs,
                     manifest_repository=ws.is_repo and source.url is not None, since_ns=started_ns)
 
     return record

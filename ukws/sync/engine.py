@@ -106,7 +106,7 @@ def sync(*, root: Path, state_dir: Path, manifest: Manifest, options: SyncOption
             syncstate.save_state(sync_dir, new_state)
         every = options.checkout and not options.only and not options.mirror
         if options.on_noop is not None and every and not changed and not removed and _quiet(outcomes):
-            options.on_noop(sync_dir)
+            options.on_noop(sync_dir, options.pins)
     all_outcomes = (*outcomes, *removed)
     return SyncResult(
         outcomes=all_outcomes, ok=not any(o.action in BAD for o in all_outcomes), warnings=tuple(warnings)

@@ -90,11 +90,11 @@ class SyncOptions:
     """Called (in the project's worker thread) just before a working tree is moved to another commit;
     a :class:`UkwsError` it raises leaves the project where it is, skipped with that message. ``ukws sync``
     uses it to set an applied patch series aside (the sync wing knows nothing of patches)."""
-    on_noop: Callable[[Path], None] | None = None
-    """Called with the sync state folder, still holding the workspace lock, when a run over every
-    project that checks out found each at its revision (after fetching, if it fetched: nothing new)
-    and did and said nothing: ``ukws sync`` records then what proves the next ``sync -l`` a no-op
-    (:mod:`ukws.sync.noop`)."""
+    on_noop: Callable[[Path, Mapping[str, str]], None] | None = None
+    """Called with the sync state folder and the pins the run used, still holding the workspace
+    lock, when a run over every project that checks out found each at its revision (after
+    fetching, if it fetched: nothing new) and did and said nothing: ``ukws sync`` records then what
+    proves the next ``sync -l`` a no-op (:mod:`ukws.sync.noop`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
