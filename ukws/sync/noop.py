@@ -32,6 +32,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -207,29 +208,33 @@ def record(
 
 
 def _project_paths(root: Path, p: Project, rev: str) -> list[str] | None:
+    # Strings and os.path rather than Path objects: this runs for every project after each sync.
     from ukws.git import is_sha
     from ukws.sync.model import SYNCED_REF, remote_name
 
-    folder = root / p.path
-    gitdir = folder / ".git"
-    if folder.is_symlink() or gitdir.is_symlink() or not gitdir.is_dir():
-        return None
+    folder = os.path.join(root, p.path)
+    gitdir = os.path.join(folder, ".git")
     try:
-        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+        if stat.S_ISLNK(os.lstat(folder).st_mode) or not stat.S_ISDIR(os.lstat(gitdir).st_mode):
+            return None  # a symbolic link, or a .git file or link: not a plain checkout
+        with open(os.path.join(gitdir, "HEAD"), encoding="utf-8") as f:
+            head = f.read().strip()
     except (OSError, UnicodeDecodeError):
         return None
     refs = [SYNCED_REF, *(() if is_sha(rev) else _candidates(rev, remote_name(p)))]
     if head.startswith("ref: "):
         refs.append(head.removeprefix("ref: "))
-    out = [str(folder), str(gitdir), *(str(gitdir / n) for n in ("HEAD", "packed-refs", "info", "info/exclude"))]
+    git = gitdir + "/"
+    out = [folder, gitdir, git + "HEAD", git + "packed-refs", git + "info", git + "info/exclude"]
     for ref in refs:
         if not ref.startswith("refs/") or ".." in ref.split("/"):
             return None
-        out += [str(gitdir / ref), str((gitdir / ref).parent)]
+        out += [git + ref, os.path.dirname(git + ref)]
     for c in p.copyfiles:  # a copy follows its source through symbolic links
-        out += [str(folder / c.src), os.path.realpath(folder / c.src), str(root / c.dest)]
+        src = os.path.join(folder, c.src)
+        out += [src, os.path.realpath(src), os.path.join(root, c.dest)]
     for link in p.linkfiles:
-        out += [str(folder / link.src), str(root / link.dest)]
+        out += [os.path.join(folder, link.src), os.path.join(root, link.dest)]
     return out
 
 
