@@ -15,8 +15,10 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
 - **peak memory** of the ukws process (max RSS).
 
 and prints each figure with its ratio to the baseline and the target
-(cold <= 1.2x the parallel ``git clone --local`` floor over file://; no-op <= 0.5 s per 100
-projects, <= 0.2 s without network; incremental <= 0.6 s; peak memory <= 100 MB).
+(cold <= 1.2x the parallel ``git clone --local`` floor over file://; no-op <= 0.35 s, <= 0.12 s
+without network, for the default 101 repositories; incremental <= 0.6 s; peak memory <= 100 MB). Beside the
+no-op sits its floor through the same library: a Python process that imports pygit2 and fetches
+every clone in J threads, and does nothing else.
 
 Every figure is the median of ``--repeat`` (at least 3) rounds, interleaved: each round runs ukws
 and its baselines one after the other, so that a change in the machine's load hits them alike.
@@ -216,6 +218,34 @@ def measure(ws: Path, args: Sequence[str]) -> None:
     print(f"{seconds:.4f}")
 
 
+PYGIT2_FETCH = """
+import os, sys, threading
+import pygit2
+root, remote, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+todo = sorted(os.path.join(root, d) for d in os.listdir(root))
+lock = threading.Lock()
+def work():
+    while True:
+        with lock:
+            if not todo:
+                return
+            path = todo.pop()
+        pygit2.Repository(path).remotes[remote].fetch()
+threads = [threading.Thread(target=work) for _ in range(jobs)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+"""The no-op floor through pygit2: a process that imports pygit2 and fetches every clone's remote in
+J threads, and does nothing else (no manifest, no checks, no state)."""
+
+
+def pygit2_fetch(folder: Path, jobs: int) -> float:
+    """Seconds of :data:`PYGIT2_FETCH` over the clones in ``folder`` (a ukws workspace's ``p``)."""
+    return run([sys.executable, "-c", PYGIT2_FETCH, str(folder), "bench", str(jobs)], folder).seconds
+
+
 def median_run(runs: Sequence[Run]) -> Run:
     """The run of median wall time (its memory figure comes with it)."""
     ordered = sorted(runs, key=lambda r: r.seconds)
@@ -255,6 +285,8 @@ class Figures:
     git_pull: float
     git_fetch: float
     """``git fetch`` in every clone, nothing new: the plain-git no-op."""
+    pygit2_fetch: float
+    """The no-op floor: pygit2 imported and every clone fetched, nothing else (:data:`PYGIT2_FETCH`)."""
     inproc: dict[str, float]
     """In-process seconds of cold, noop, noop_local, noop_pinned, incremental."""
     loads: dict[str, str]
@@ -315,8 +347,10 @@ def bench_transport(
     noop_local_fulls: list[Run] = []
     """``sync -l -v``: -v lists every project, which the full sync does (the record is not used)."""
     fetches: list[float] = []
+    floors: list[float] = []
     for _ in range(repeat):
         noops.append(run(ukws("sync", "-j", str(jobs)), ws))
+        floors.append(pygit2_fetch(ws / "p", jobs))
         noop_in.append(in_process(ws, "-j", str(jobs)))
         noop_local_in.append(in_process(ws, "-l"))
         noop_locals.append(run(ukws("sync", "-l"), ws))
@@ -355,6 +389,7 @@ def bench_transport(
         incremental=incremental,
         git_pull=git_pull,
         git_fetch=statistics.median(fetches),
+        pygit2_fetch=statistics.median(floors),
         inproc=inproc,
         loads=loads,
     )
@@ -415,11 +450,16 @@ IDENTITY = {
 
 
 def report(f: Figures, projects: int) -> list[str]:
-    per100 = 100 / projects
+    # The targets are the issue's, set for the default corpus (101 repositories); on another size
+    # they are printed but not judged, as start-up does not scale with the number of projects.
+    judged = projects == 101
+
     t = f.transport
     ip = f.inproc
 
-    def check(ok: bool) -> str:
+    def check(ok: bool, *, any_size: bool = False) -> str:
+        if not (judged or any_size):
+            return "not judged: the targets are for 101 repositories"
         return "ok" if ok else "MISSED"
 
     def both(whole: float, key: str) -> str:
@@ -434,25 +474,28 @@ def report(f: Figures, projects: int) -> list[str]:
         rows.append(
             f"[{t}] floor: git clone --local x{projects} (parallel) {f.git_local:.2f}s -> ukws is"
             f" {f.cold.seconds / f.git_local:.2f}x whole, {ip['cold'] / f.git_local:.2f}x in-process"
-            f" (target <= 1.2: {check(f.cold.seconds <= 1.2 * f.git_local)}) [load {f.loads['cold']}]"
+            f" (target <= 1.2: {check(f.cold.seconds <= 1.2 * f.git_local, any_size=True)}) [load {f.loads['cold']}]"
         )
     if f.west is not None:
         rows.append(f"[{t}] west update {f.west:.2f}s -> ukws is {f.cold.seconds / f.west:.2f}x")
     if f.repo is not None:
         rows.append(f"[{t}] repo sync {f.repo:.2f}s -> ukws is {f.cold.seconds / f.repo:.2f}x")
     for label, run_, key, target, base in (
-        ("no-op", f.noop, "noop", 0.5, f.git_fetch),
-        ("no-op, no network (-l, from the no-op record)", f.noop_local, "noop_local", 0.2, None),
-        ("no-op, no network (-l -v, the full sync)", f.noop_local_full, "noop_local", 0.2, None),
-        ("no-op, pinned by a lock", f.noop_pinned, "noop_pinned", 0.2, None),
+        ("no-op", f.noop, "noop", 0.35, f.git_fetch),
+        ("no-op, no network (-l, from the no-op record)", f.noop_local, "noop_local", 0.12, None),
+        ("no-op, no network (-l -v, the full sync)", f.noop_local_full, "noop_local", 0.12, None),
+        ("no-op, pinned by a lock", f.noop_pinned, "noop_pinned", 0.12, None),
     ):
-        whole100, in100 = run_.seconds * per100, ip[key] * per100
         versus = f"; git fetch x{projects} (parallel) {base:.2f}s -> ratio {run_.seconds / base:.2f}" if base else ""
         rows.append(
-            f"[{t}] {label}: {both(run_.seconds, key)}{versus}; per 100 projects {whole100:.2f}s / {in100:.2f}s"
-            f" (target <= {target}: whole {check(whole100 <= target)}, in-process {check(in100 <= target)})"
+            f"[{t}] {label}: {both(run_.seconds, key)}{versus}"
+            f" (target <= {target}s: whole {check(run_.seconds <= target)}, in-process {check(ip[key] <= target)})"
             f" [load {f.loads[key]}]"
         )
+    rows.append(
+        f"[{t}] no-op floor: pygit2 imported and every clone fetched in {f.pygit2_fetch:.2f}s, nothing else"
+        f" -> ukws is {f.noop.seconds / f.pygit2_fetch:.2f}x"
+    )
     rows += [
         f"[{t}] incremental (5 moved): ukws {both(f.incremental.seconds, 'incremental')}; git pull x{projects}"
         f" (parallel) {f.git_pull:.2f}s -> ratio {f.incremental.seconds / f.git_pull:.2f} (target <= 0.6 s:"
@@ -460,7 +503,7 @@ def report(f: Figures, projects: int) -> list[str]:
         f" [load {f.loads['incremental']}]",
         f"[{t}] peak memory: cold {f.cold.max_rss_mb:.0f} MB, no-op {f.noop.max_rss_mb:.0f} MB, "
         f"incremental {f.incremental.max_rss_mb:.0f} MB (target <= 100: "
-        f"{check(max(f.cold.max_rss_mb, f.noop.max_rss_mb, f.incremental.max_rss_mb) <= 100)})",
+        f"{check(max(f.cold.max_rss_mb, f.noop.max_rss_mb, f.incremental.max_rss_mb) <= 100, any_size=True)})",
     ]
     return rows
 
