@@ -25,6 +25,7 @@ from ukws import workspace
 from ukws.cli import app
 from ukws.sync import noop
 from ukws.sync.model import SYNCED_REF
+from ukws.sync.rewrite import user_config_path
 
 MANIFEST = """<manifest>
   <remote name="origin" fetch="{fetch}"/>
@@ -177,9 +178,9 @@ def test_what_the_manifest_comes_from_changes_the_proof(ws: Ws, what: str, tmp_p
         path = ws.root / ".ukws" / "config.json"
         path.write_text(path.read_text())
     else:
-        config = workspace.user_config_path(os.environ)
+        config = user_config_path(os.environ)
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-        assert workspace.user_config_path(os.environ) != config
+        assert user_config_path(os.environ) != config
     assert ws.proved() is None
 
 

@@ -13,7 +13,7 @@ from tests.servers import GitServer
 from tests.wsutil import manifest_xml, push_manifest, serve_workspace
 from ukws import git, workspace, workspace_init
 from ukws.errors import GitError, UsageError, WorkspaceError
-from ukws.sync.rewrite import RuleOrigin, parse_rule
+from ukws.sync.rewrite import RuleOrigin, parse_rule, read_user_rewrites, user_config_path
 from ukws.workspace import Config, ManifestSource, SourceKind
 from ukws.workspace_init import InitRequest
 
@@ -82,12 +82,12 @@ def test_config_round_trip(tmp_path: Path) -> None:
 
 
 def test_user_config(tmp_path: Path) -> None:
-    assert workspace.user_config_path({"XDG_CONFIG_HOME": "/x"}) == Path("/x/ukws/config.json")
-    assert workspace.user_config_path({"HOME": "/h"}) == Path("/h/.config/ukws/config.json")
+    assert user_config_path({"XDG_CONFIG_HOME": "/x"}) == Path("/x/ukws/config.json")
+    assert user_config_path({"HOME": "/h"}) == Path("/h/.config/ukws/config.json")
     path = tmp_path / "config.json"
-    assert workspace.read_user_rewrites(path) == ()
+    assert read_user_rewrites(path) == ()
     path.write_text(json.dumps({"rewrites": ["https://h/=file:///u/"]}))
-    (rule,) = workspace.read_user_rewrites(path)
+    (rule,) = read_user_rewrites(path)
     assert rule.origin is RuleOrigin.USER
     ws = _new(tmp_path / "ws", manifest="helloworld", rewrites=(parse_rule("https://h/=file:///w/"),))
     assert workspace.rewriter(ws, (rule,)).candidates("https://h/p") == ("file:///w/p", "file:///u/p")
@@ -98,7 +98,7 @@ def test_invalid_user_config(tmp_path: Path, content: str) -> None:
     path = tmp_path / "config.json"
     path.write_text(content)
     with pytest.raises(WorkspaceError, match="not a valid ukws user configuration"):
-        workspace.read_user_rewrites(path)
+        read_user_rewrites(path)
 
 
 def test_shipped_manifest_names(repo_root: Path) -> None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ukws.errors import UsageError, WorkspaceError
 from ukws.manifest.groups import default_selection
 from ukws.manifest.model import Manifest, Project
-from ukws.sync.rewrite import Rewrite, RuleOrigin, UrlRewriter, parse_rule
+from ukws.sync.rewrite import Rewrite, UrlRewriter, parse_rule
 
 if TYPE_CHECKING:
     from ukws.git import ManifestCheckout
@@ -278,28 +278,6 @@ def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
 
 def write_config(path: Path, config: Config) -> None:
     write_json_atomic(path, config_json(config))
-
-
-def user_config_path(environ: Mapping[str, str]) -> Path:
-    """``$XDG_CONFIG_HOME/ukws/config.json``, else ``~/.config/ukws/config.json``."""
-    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "ukws" / "config.json"
-
-
-def read_user_rewrites(path: Path) -> tuple[Rewrite, ...]:
-    """The ``rewrites`` of the per-user configuration file (none when it does not exist)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        rules = data.get("rewrites", []) if isinstance(data, dict) else None
-        if not isinstance(rules, list):
-            raise ValueError("'rewrites' must be a list of \"PREFIX=REPLACEMENT\" strings")
-        return tuple(parse_rule(str(r), origin=RuleOrigin.USER) for r in rules)
-    except FileNotFoundError:
-        return ()
-    except (OSError, UnicodeDecodeError) as e:
-        raise WorkspaceError(f"{path}: cannot read ({e})") from None
-    except (ValueError, UsageError) as e:
-        raise WorkspaceError(f"{path}: not a valid ukws user configuration ({e})") from None
 
 
 def rewriter(ws: Workspace, user_rules: tuple[Rewrite, ...] = ()) -> UrlRewriter:

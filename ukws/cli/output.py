@@ -7,7 +7,6 @@ Nothing here imports the CLI framework (nor lxml or pygit2), so that the command
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -152,6 +151,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 def emit_json(value: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, sort_keys=False) + "\n")
 
 
@@ -168,9 +169,9 @@ def env_flag(name: str) -> bool:
 
 def user_rules() -> tuple[Rewrite, ...]:
     """The user-level URL rewrite rules (``~/.config/ukws/config.json``)."""
-    from ukws import workspace
+    from ukws.sync.rewrite import read_user_rewrites, user_config_path
 
-    return workspace.read_user_rewrites(workspace.user_config_path(os.environ))
+    return read_user_rewrites(user_config_path(os.environ))
 
 
 def find_workspace() -> Workspace:

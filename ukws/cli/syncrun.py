@@ -234,12 +234,12 @@ def _noop_recorder(
     (:mod:`ukws.sync.noop`): the workspace's files the run read are part of the proof."""
 
     def record(sync_dir: Path, pins: Mapping[str, str]) -> None:
-        from ukws import workspace
         from ukws.build.patchstate import JOURNAL_DIR, RECORDS_DIR, SUSPENDED_DIR
         from ukws.sync import noop
+        from ukws.sync.rewrite import user_config_path
 
         inputs = [ws.dot, ws.config_path, ws.lock_path, ws.local_manifests_dir, *files,
-                  workspace.user_config_path(os.environ),
+                  user_config_path(os.environ),
                   *(ws.state_dir / d for d in (RECORDS_DIR, JOURNAL_DIR, SUSPENDED_DIR))]  # fmt: skip
         source = ws.config.manifest
         noop.record(sync_dir, os.environ, root=ws.root, manifest=manifest, pins=pins, inputs=inputs,

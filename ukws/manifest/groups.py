@@ -8,7 +8,7 @@ matches wins. An empty selector list means :func:`default_selection`.
 from __future__ import annotations
 
 import dataclasses
-import platform
+import os
 import re
 from collections.abc import Callable
 
@@ -20,8 +20,9 @@ _SPLIT = re.compile(r"[,\s]+")
 def default_selection() -> str:
     """repo's default group selection: ``default,platform-<os>`` (``platform-linux`` on Linux,
     ``platform-darwin`` on macOS), so that projects marked ``notdefault,platform-linux`` (host
-    prebuilts of AOSP branches) are synced on that system only."""
-    return f"default,platform-{platform.system().lower()}"
+    prebuilts of AOSP branches) are synced on that system only. The system's name is uname's, as
+    repo's ``platform.system()`` gives it on a POSIX system (without importing :mod:`platform`)."""
+    return f"default,platform-{os.uname().sysname.lower()}"
 
 
 def parse_selectors(selectors: str | None) -> tuple[str, ...]:

@@ -10,12 +10,12 @@ tried unless a rule maps the prefix to itself.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ukws.errors import UsageError
+from ukws.errors import UsageError, WorkspaceError
 from ukws.manifest.model import Project
 
 #: Transports that run commands or use inherited file descriptors: never accepted.
@@ -95,3 +95,31 @@ class UrlRewriter:
 
     def candidates(self, url: str) -> tuple[str, ...]:
         return candidates(url, self.rules)
+
+
+# -- the user's rules -----------------------------------------------------------------------------
+
+
+def user_config_path(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/ukws/config.json``, else ``~/.config/ukws/config.json``."""
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".config")
+    return Path(base) / "ukws" / "config.json"
+
+
+def read_user_rewrites(path: Path) -> tuple[Rewrite, ...]:
+    """The ``rewrites`` of the per-user configuration file (none when it does not exist)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        import json  # here: most users have no such file, and json is not loaded for nothing
+
+        data = json.loads(text)
+        rules = data.get("rewrites", []) if isinstance(data, dict) else None
+        if not isinstance(rules, list):
+            raise ValueError("'rewrites' must be a list of \"PREFIX=REPLACEMENT\" strings")
+        return tuple(parse_rule(str(r), origin=RuleOrigin.USER) for r in rules)
+    except FileNotFoundError:
+        return ()
+    except (OSError, UnicodeDecodeError) as e:
+        raise WorkspaceError(f"{path}: cannot read ({e})") from None
+    except (ValueError, UsageError) as e:
+        raise WorkspaceError(f"{path}: not a valid ukws user configuration ({e})") from None
