@@ -10,8 +10,13 @@ from ukws.cli.output import user_rules
 
 TYPE_CHECKING = False  # the typing module is not loaded on the quick path
 if TYPE_CHECKING:
-    from ukws.listing import ProjectRow
-    from ukws.manifest.model import Manifest
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import TypeVar
+
+    from ukws.listing import ProjectRow, TableRow
+    from ukws.manifest.model import Manifest, Project
+
+    R = TypeVar("R")
 
 
 def load_manifest(name: str | None) -> Manifest:
@@ -36,29 +41,43 @@ def load_manifest(name: str | None) -> Manifest:
 
 
 def list_rows(manifest: str | None, groups: str | None) -> tuple[ProjectRow, ...]:
+    """``ukws list --json``'s rows: of the manifest named by ``-m``, else of the workspace's."""
     from ukws.listing import list_projects
+
+    return _listing(manifest, groups, list_projects)
+
+
+def list_text(manifest: str | None, groups: str | None, *, manifest_urls: bool = False) -> str:
+    """``ukws list``'s output: aligned columns, the state column only inside a workspace; URLs after
+    rewriting, or as the manifest gives them with ``manifest_urls``."""
+    from ukws.listing import list_table
+
+    def table(m: Manifest, g: str | None, urls: Callable[[Project], Sequence[str]],
+              state: Mapping[str, tuple[bool, bool, str]] | None) -> list[TableRow]:
+        return list_table(m, g, urls, state, manifest_urls=manifest_urls)
+
+    return render_table(_listing(manifest, groups, table))
+
+
+def _listing(manifest: str | None, groups: str | None, build: Callable[..., R]) -> R:
+    """``build(manifest, groups, urls, state)`` over the manifest named by ``-m`` (no state), else
+    over the workspace's (every project its groups select, with its state)."""
     from ukws.sync.rewrite import UrlRewriter
 
     if manifest is not None:
-        return list_projects(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()))
+        return build(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()), None)
     from ukws import status, workspace
 
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
     urls = workspace.rewriter(ws, user_rules())
     state = status.sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
-    return list_projects(m, "all", urls, state)
+    return build(m, "all", urls, state)
 
 
-def render_rows(rows: tuple[ProjectRow, ...], *, manifest_urls: bool = False) -> str:
-    """Aligned columns; the state column only inside a workspace. URLs after rewriting, or as the
-    manifest gives them."""
-    table = [
-        (r.path, r.name, r.revision, r.state or "", r.manifest_url if manifest_urls else r.url, r.role or "",
-         ",".join(r.groups))
-        for r in rows
-    ]  # fmt: skip
+def render_table(table: Sequence[TableRow]) -> str:
+    """Aligned columns; a column empty in every row is left out."""
     widths = [max(map(len, column), default=0) for column in zip(*table, strict=True)]
-    # One format per line; a column empty in every row is left out.
+    # One format per line.
     line = "  ".join(f"{{{i}:<{w}}}" for i, w in enumerate(widths) if w)
     return "".join(line.format(*row).rstrip() + "\n" for row in table)

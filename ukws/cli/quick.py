@@ -165,15 +165,14 @@ def _sync(line: QuickLine) -> int:
 
 
 def _list(line: QuickLine) -> int:
-    from ukws.cli.listrun import list_rows, render_rows
+    from ukws.cli.listrun import list_rows, list_text
 
     o = line.options
-    manifest, groups = o.get("manifest"), o.get("groups")
-    rows = output.run(
-        lambda: list_rows(None if manifest is None else str(manifest), None if groups is None else str(groups))
-    )
+    manifest = None if o.get("manifest") is None else str(o["manifest"])
+    groups = None if o.get("groups") is None else str(o["groups"])
     if o.get("json"):
-        output.emit_json(rows)
+        output.emit_json(output.run(lambda: list_rows(manifest, groups)))
     else:
-        sys.stdout.write(render_rows(rows, manifest_urls=bool(o.get("manifest_urls"))))
+        urls = bool(o.get("manifest_urls"))
+        sys.stdout.write(output.run(lambda: list_text(manifest, groups, manifest_urls=urls)))
     return output.EXIT_OK

@@ -13,7 +13,7 @@ import typer
 
 from ukws.cli import common
 from ukws.cli.common import JsonOpt, ProjectsArg, find_workspace, only, user_rules
-from ukws.cli.listrun import list_rows, render_rows
+from ukws.cli.listrun import list_rows, list_text
 from ukws.cli.manifest import GroupsOpt, ManifestOpt
 
 ManifestUrlsOpt = Annotated[
@@ -169,11 +169,10 @@ def list_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List the projects: path, name, revision, URL, role, groups, and in a workspace their state."""
-    rows = common.run(lambda: list_rows(manifest, groups))
     if as_json:
-        common.emit_json(rows)
+        common.emit_json(common.run(lambda: list_rows(manifest, groups)))
         return
-    sys.stdout.write(render_rows(rows, manifest_urls=manifest_urls))
+    sys.stdout.write(common.run(lambda: list_text(manifest, groups, manifest_urls=manifest_urls)))
 
 
 def register(app: typer.Typer) -> None:
