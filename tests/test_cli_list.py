@@ -58,3 +58,35 @@ def test_manifest_in_a_workspace_shows_every_project_with_local_manifests(tmp_pa
     projects = {p["name"]: p["revision"] for p in json.loads(r.stdout)["projects"]}
     assert projects == {"core": "refs/tags/RELEASE-0.1.0", "lib-a": "main"}
     assert [row[0] for row in _rows(ws)] == ["core"]
+
+
+def test_the_text_listing_says_what_the_json_rows_say(tmp_path: Path) -> None:
+    """``list`` renders its columns straight from the projects (no row objects); ``list --json``
+    builds the rows. Both from one manifest with roles, groups, rewrites and every state."""
+    from ukws.listing import list_projects, list_table
+    from ukws.manifest import load
+    from ukws.sync.rewrite import UrlRewriter, parse_rule
+
+    path = tmp_path / "m.xml"
+    path.write_text(
+        '<manifest>\n  <remote name="o" fetch="https://example.invalid/"/>\n  <default remote="o" revision="main"/>\n'
+        '  <project name="unikraft" path="core" x-role="core" groups="a,b"/>\n'
+        '  <project name="lib-a" path="libs/a" x-role="library" groups="a,b" revision="refs/tags/RELEASE-0.1"/>\n'
+        '  <project name="tool" path="tools/t" groups="notdefault,c"/>\n'
+        '  <project name="app" path="app" x-role="application"/>\n</manifest>\n'
+    )
+    m = load(path)
+    urls = UrlRewriter(rules=(parse_rule("https://example.invalid/lib-=file:///srv/lib-"),))
+    state = {"core": (True, True, "at pin"), "libs/a": (True, False, "moved")}
+    for groups in (None, "all", "c,-a"):
+        for st in (None, state):
+            rows = list_projects(m, groups, urls, st)
+            for manifest_urls in (False, True):
+                table = list_table(m, groups, urls, st, manifest_urls=manifest_urls)
+                assert table == [
+                    (r.path, r.name, r.revision, r.state or "", r.manifest_url if manifest_urls else r.url,
+                     r.role or "", ",".join(r.groups))
+                    for r in rows
+                ]  # fmt: skip
+    assert [r.state for r in list_projects(m, "all", urls, state)] == ["at pin", "moved", "not synced", "not synced"]
+    assert list_table(m, "all", urls)[1][4] == "file:///srv/lib-a"
