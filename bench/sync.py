@@ -480,18 +480,26 @@ def report(f: Figures, projects: int) -> list[str]:
         rows.append(f"[{t}] west update {f.west:.2f}s -> ukws is {f.cold.seconds / f.west:.2f}x")
     if f.repo is not None:
         rows.append(f"[{t}] repo sync {f.repo:.2f}s -> ukws is {f.cold.seconds / f.repo:.2f}x")
-    for label, run_, key, target, base in (
-        ("no-op", f.noop, "noop", 0.35, f.git_fetch),
-        ("no-op, no network (-l, from the no-op record)", f.noop_local, "noop_local", 0.12, None),
-        ("no-op, no network (-l -v, the full sync)", f.noop_local_full, "noop_local", 0.12, None),
-        ("no-op, pinned by a lock", f.noop_pinned, "noop_pinned", 0.12, None),
+    versus = f"; git fetch x{projects} (parallel) {f.git_fetch:.2f}s -> ratio {f.noop.seconds / f.git_fetch:.2f}"
+    rows.append(
+        f"[{t}] no-op: {both(f.noop.seconds, 'noop')}{versus} (target <= 0.35s: whole"
+        f" {check(f.noop.seconds <= 0.35)}, in-process {check(ip['noop'] <= 0.35)}) [load {f.loads['noop']}]"
+    )
+    # A sync that needs no network is answered from the no-op record before ukws's imports: there
+    # is no in-process figure of that; the in-process one is of the full sync it stands for.
+    for label, run_, key in (
+        ("no-op, no network (sync -l)", f.noop_local, "noop_local"),
+        ("no-op, pinned by a lock (sync)", f.noop_pinned, "noop_pinned"),
     ):
-        versus = f"; git fetch x{projects} (parallel) {base:.2f}s -> ratio {run_.seconds / base:.2f}" if base else ""
         rows.append(
-            f"[{t}] {label}: {both(run_.seconds, key)}{versus}"
-            f" (target <= {target}s: whole {check(run_.seconds <= target)}, in-process {check(ip[key] <= target)})"
+            f"[{t}] {label}: {run_.seconds:.2f}s whole command, answered from the no-op record (target <="
+            f" 0.12s: {check(run_.seconds <= 0.12)}); the full sync it stands for {ip[key]:.2f}s in-process"
             f" [load {f.loads[key]}]"
         )
+    rows.append(
+        f"[{t}] no-op, no network, the full sync (-v sync -l, which does not use the record):"
+        f" {f.noop_local_full.seconds:.2f}s whole command [load {f.loads['noop_local']}]"
+    )
     rows.append(
         f"[{t}] no-op floor: pygit2 imported and every clone fetched in {f.pygit2_fetch:.2f}s, nothing else"
         f" -> ukws is {f.noop.seconds / f.pygit2_fetch:.2f}x"
