@@ -31,6 +31,7 @@ def fetch_error(url: str, e: Exception) -> str:
 
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _HELPER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9+.-]*)::")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: The transports a sync fetches through: those git allows by default (``protocol.allow``: http,
 #: https, git and ssh always; file for commands a user runs) and libgit2 speaks. ``ext`` is never
@@ -45,7 +46,7 @@ def check_url(url: str) -> None:
     """Refuse URLs a sync does not fetch from: empty, option-like or with control characters, and
     those whose transport git does not allow by default or reaches only through a remote helper
     (``ext::``, ``fd::``, ``sso://``, ``hg::``, ...). The message is one line naming the URL."""
-    if not url or url.startswith("-") or any(ord(c) < 0x20 or c == "\x7f" for c in url):
+    if not url or url.startswith("-") or _CONTROL.search(url):
         raise GitError(f"refusing URL {url!r}: empty, option-like or containing control characters")
     m = _HELPER.match(url) or _URL_SCHEME.match(url)
     if m is None:
