@@ -39,6 +39,17 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert r.exit_code == 0, r.stderr
     r = runner.invoke(app, ["-C", str(top / "ws"), "sync"])
     assert r.exit_code == 0, r.stderr
+    # A second workspace with work in it: a changed file, an untracked one, a checkout moved off its pin.
+    r = runner.invoke(app, ["-C", str(top), "init", "-u", file_url(served.root / "manifest"), "dirty"])
+    assert r.exit_code == 0, r.stderr
+    r = runner.invoke(app, ["-C", str(top / "dirty"), "sync"])
+    assert r.exit_code == 0, r.stderr
+    core = top / "dirty" / "core"
+    tracked = next(p for p in sorted(core.iterdir()) if p.is_file())
+    tracked.write_text(tracked.read_text() + "changed\n")
+    (core / "new.txt").write_text("untracked\n")
+    shown = runner.invoke(app, ["-C", str(top / "dirty"), "-v", "status"]).stdout
+    assert "local changes; untracked files" in shown and "new.txt" in shown
     outside = top / "outside"
     (outside / "sub").mkdir(parents=True)
     (outside / "m.xml").write_text(
@@ -46,7 +57,7 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         '<project name="a" groups="x"/><project name="b/c" path="c"/></manifest>\n'
     )
     (outside / "bad.xml").write_text("<manifest><project/></manifest>\n")
-    return {"ws": top / "ws", "outside": outside}
+    return {"ws": top / "ws", "dirty": top / "dirty", "outside": outside}
 
 
 QUICK_LINES = [
@@ -67,8 +78,19 @@ QUICK_LINES = [
     ("outside", ["list", "-mm.xml", "-g", "x", "--json"]),
     ("outside", ["list", "--manifest=m.xml", "-m", "xenstore"]),
     ("outside", ["list", "-m", "xenstore", "-gall"]),
+    ("ws", ["status"]),
+    ("ws", ["status", "--json"]),
+    ("ws", ["-v", "status", "--manifest-urls"]),
+    ("dirty", ["status"]),
+    ("dirty", ["status", "-v"]),
+    ("dirty", ["-q", "status", "--json"]),
+    ("ws", ["info"]),
+    ("ws", ["info", "--json"]),
+    ("dirty", ["-C", "core", "info"]),
     # Errors: the same line and exit code on both paths.
     ("outside", ["list"]),
+    ("outside", ["status"]),
+    ("outside", ["info", "--json"]),
     ("outside", ["sync", "-l"]),
     ("outside", ["list", "-m", "nosuch.xml"]),
     ("outside", ["list", "-m", "bad.xml"]),
@@ -102,7 +124,9 @@ FULL_LINES = [
     ["list", "--help"],
     ["-C"],
     ["-C", "-q", "list"],
-    ["status"],
+    ["status", "core"],  # a project named
+    ["status", "--manifest-urls=1"],
+    ["info", "--help"],
     ["lis"],
     ["--verbose=1", "list"],
     [],

@@ -59,19 +59,20 @@ CASES = [
          needed=frozenset({"typer"})),  # --help: the full command line
     Case(args=("manifest", "-m", "xenstore"), where="outside", forbidden=CLI - {"lxml", "packaging"}),
     Case(args=("manifest", "validate", "m.xml"), where="outside", forbidden=CLI - {"lxml"}),
-    Case(args=("info",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
+    Case(args=("info",), where="shipped", forbidden=QUICK - {"lxml", "packaging"}),
     Case(args=("list",), where="shipped", forbidden=QUICK - {"lxml", "packaging"}),
     Case(args=("manifest",), where="shipped", forbidden=CLI - {"lxml", "packaging"}),
     Case(args=("list",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
-    Case(args=("status",), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("status",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
+    Case(args=("status", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"typer"})),
     Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
-    Case(args=("info",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("info",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
     Case(args=("sync", "-l"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
          absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside
     Case(args=("-q", "sync", "-j", "2", "-v"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
     Case(args=("sync", "-l", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"typer"})),
     Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
-    Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
 ]
 
 
@@ -80,7 +81,7 @@ SHARED = {"ukws.cli.common", "ukws.cli.output", "ukws.cli.commands", "ukws.cli.q
 
 BORROWED = {
     "sync": {"ukws.cli.syncrun"},
-    "status": {"ukws.cli.manifest", "ukws.cli.listrun"},
+    "status": {"ukws.cli.manifest", "ukws.cli.listrun", "ukws.cli.statusrun"},
     "resolve": {"ukws.cli.manifest", "ukws.cli.listrun"},
     "manifest": {"ukws.cli.listrun"},
 }

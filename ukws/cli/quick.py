@@ -1,12 +1,14 @@
 """The most frequent command lines, run without loading the CLI framework.
 
-``ukws sync`` (``-l``, ``-j N``, ``--json``) and ``ukws list`` (``-m FILE``, ``-g GROUPS``,
-``--manifest-urls``, ``--json``), with the global options ``-C DIR``, ``-q`` and ``-v`` before or after
+``ukws sync`` (``-l``, ``-j N``, ``--json``), ``ukws list`` (``-m FILE``, ``-g GROUPS``,
+``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``; no project names)
+and ``ukws info`` (``--json``), with the global options ``-C DIR``, ``-q`` and ``-v`` before or after
 the command, are what users run many times a day; loading the CLI framework costs more than a no-op
 sync does. :func:`parse` recognises exactly these command lines and nothing else: anything it does not
 know (another command or option, a project name, ``--help``, a missing value, ``--``) goes to the full
 command line, which also owns every usage error. A recognised command line runs the same functions
-the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`), so its output, errors
+the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`,
+:mod:`ukws.cli.statusrun`), so its output, errors
 and exit code are the same (tests/test_quick.py runs both and compares).
 """
 
@@ -52,7 +54,14 @@ _SYNC_FLAGS = {"-l": "local_only", "--local-only": "local_only", "--json": "json
 _SYNC_VALUES = {"-j": "jobs", "--jobs": "jobs"}
 _LIST_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
 _LIST_VALUES = {"-m": "manifest", "--manifest": "manifest", "-g": "groups", "--groups": "groups"}
-_COMMANDS = {"sync": (_SYNC_FLAGS, _SYNC_VALUES), "list": (_LIST_FLAGS, _LIST_VALUES)}
+_STATUS_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
+_INFO_FLAGS = {"--json": "json"}
+_COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "sync": (_SYNC_FLAGS, _SYNC_VALUES),
+    "list": (_LIST_FLAGS, _LIST_VALUES),
+    "status": (_STATUS_FLAGS, {}),
+    "info": (_INFO_FLAGS, {}),
+}
 
 
 def _global(arg: str, rest: list[str], line: QuickLine) -> bool | None:
@@ -129,7 +138,7 @@ def run(argv: list[str], started: float) -> bool:
                 output.set_quiet()
             else:
                 output.add_verbose(1)
-        code = _sync(line) if line.command == "sync" else _list(line)
+        code = _RUNNERS[line.command](line)
     except KeyboardInterrupt:
         output.err("interrupted")
         code = output.EXIT_INTERRUPTED
@@ -176,3 +185,21 @@ def _list(line: QuickLine) -> int:
         urls = bool(o.get("manifest_urls"))
         sys.stdout.write(output.run(lambda: list_text(manifest, groups, manifest_urls=urls)))
     return output.EXIT_OK
+
+
+def _status(line: QuickLine) -> int:
+    from ukws.cli.statusrun import status_report
+
+    o = line.options
+    status_report(None, manifest_urls=bool(o.get("manifest_urls")), as_json=bool(o.get("json")))
+    return output.EXIT_OK
+
+
+def _info(line: QuickLine) -> int:
+    from ukws.cli.statusrun import info_report
+
+    info_report(as_json=bool(line.options.get("json")))
+    return output.EXIT_OK
+
+
+_RUNNERS = {"sync": _sync, "list": _list, "status": _status, "info": _info}
