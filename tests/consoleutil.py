@@ -11,9 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _RUN = """
-import json, sys
+import json, os, sys
 out, full = sys.argv[1], sys.argv[2] == "full"
 sys.argv = ["ukws", *sys.argv[3:]]
+
+def record(code):
+    with open(out, "w") as f:
+        json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+
+exit_now = os._exit
+def _exit(code):  # a command that ends without the interpreter's teardown is recorded too
+    record(code)
+    exit_now(code)
+os._exit = _exit
+
 code = 0
 try:
     if full:
@@ -23,8 +34,7 @@ try:
     main()
 except SystemExit as e:
     code = e.code if isinstance(e.code, int) else 1
-with open(out, "w") as f:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+record(code)
 """
 
 

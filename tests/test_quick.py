@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,24 @@ def test_a_reader_that_went_away_ends_the_listing_quietly(places: dict[str, Path
     finally:
         os.close(write)
     assert (proc.returncode, proc.stderr) == (1, "")
+
+
+@pytest.mark.parametrize("projects", [2, 3000], ids=["small", "larger than a pipe"])
+def test_what_the_quick_path_prints_arrives_whole(tmp_path: Path, projects: int) -> None:
+    """The quick path's read-only commands end without the interpreter's teardown: what they printed
+    must be out first, all of it, whether it sits in stdout's buffer (a short listing) or fills the
+    pipe (3,000 projects: about 250 kB) and waits on a slow reader."""
+    lines = ['<manifest><remote name="o" fetch="https://example.org/"/><default remote="o" revision="main"/>']
+    lines += [f'<project name="platform/external/project-{i:05d}" path="external/p{i:05d}"/>' for i in range(projects)]
+    (tmp_path / "big.xml").write_text("\n".join([*lines, "</manifest>"]) + "\n")
+    script = "import sys; sys.argv = ['ukws', 'list', '-m', 'big.xml']; from ukws.entry import main; main()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as users have it
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    time.sleep(0.5)  # let the writer fill the pipe and wait on it
+    out = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0
+    rows = out.decode().splitlines()
+    assert len(rows) == projects
+    assert rows[-1].split()[:2] == [f"external/p{projects - 1:05d}", f"platform/external/project-{projects - 1:05d}"]
+    assert out.decode() == run_console(tmp_path, "list", "-m", "big.xml", full=True).stdout

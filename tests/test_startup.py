@@ -51,7 +51,7 @@ CASES = [
         where="outside",
         forbidden=QUICK - {"lxml", "packaging"},
         needed=frozenset({"lxml", "ukws.listing"}),
-        absent=frozenset({"ukws.workspace", "platform"}),  # a listing from a file needs no workspace
+        absent=frozenset({"ukws.workspace"}),  # a listing from a file needs no workspace
     ),
     Case(args=("list", "-m", "xenstore", "-g", "all", "--json"), where="outside",
          forbidden=QUICK - {"lxml", "packaging"}),
