@@ -295,3 +295,28 @@ def test_location_is_the_dataclass_location(xml: bytes) -> None:
             "f.xml", line_of(el))
     detached = etree.Element("a")
     assert location("f.xml", detached) == Location(file="f.xml", line=0)
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["collector on", "collector off"])
+def test_a_load_leaves_the_cycle_collector_as_it_found_it(tmp_path: Path, enabled: bool) -> None:
+    import gc
+
+    from ukws.errors import ManifestError
+    from ukws.manifest import load
+
+    good = tmp_path / "good.xml"
+    good.write_text(
+        '<manifest><remote name="o" fetch="."/><default remote="o" revision="main"/><project name="a"/></manifest>'
+    )
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<manifest><project/></manifest>")
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert [p.name for p in load(good).projects] == ["a"]
+        assert gc.isenabled() is enabled
+        with pytest.raises(ManifestError):
+            load(bad)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
