@@ -7,7 +7,8 @@ from pathlib import Path
 import pygit2
 
 from tests.gitutil import commit, file_url, head_sha, make_manifest, make_project, upstream
-from ukws.status import project_diff, project_status, sync_states
+from ukws.listing import sync_states
+from ukws.status import project_diff, project_status
 from ukws.sync.engine import SyncOptions, sync
 
 

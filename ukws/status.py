@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ukws.errors import UkwsError
+from ukws.listing import ERROR, NOT_SYNCED, checkout_state, pin_of
 
 if TYPE_CHECKING:
-    from ukws import git
     from ukws.manifest.model import Manifest, Project
 
 # git (and pygit2 with it) is imported when a project turns out to be cloned: listing a workspace
 # with nothing synced yet needs none of it.
-
-AT_PIN = "at pin"
-SYNC_PENDING = "sync pending"
-MOVED = "moved"
-NOT_SYNCED = "not synced"
-ERROR = "error"
 
 SHORT_LIMIT = 10
 """Changed and untracked files ``ukws status`` names per project (all of them with ``-v``)."""
@@ -80,38 +73,6 @@ class ProjectDiff:
     """Untracked files the patch leaves out (none when untracked files were asked for)."""
 
 
-def _pin(repo: git.Repository, p: Project, revision: str) -> str | None:
-    from ukws import git
-    from ukws.sync.model import remote_name
-
-    remote = remote_name(p)
-    if git.is_sha(revision):
-        return git.commit_of(repo, revision)
-    if revision.startswith("refs/heads/"):
-        short = revision.removeprefix("refs/heads/")
-        return git.commit_of(repo, f"refs/remotes/{remote}/{short}") or git.commit_of(
-            repo, f"refs/remotes/origin/{short}"
-        )
-    if revision.startswith("refs/"):
-        return git.commit_of(repo, revision) or git.commit_of(
-            repo, f"refs/ukws/fetched/{revision.removeprefix('refs/')}"
-        )
-    return (
-        git.commit_of(repo, f"refs/remotes/{remote}/{revision}")
-        or git.commit_of(repo, f"refs/remotes/origin/{revision}")
-        or git.commit_of(repo, f"refs/tags/{revision}")
-    )
-
-
-def checkout_state(*, head: str | None, pin: str | None, synced: str | None) -> str:
-    """Where a cloned project's HEAD stands against its pin (see :attr:`ProjectStatus.state`)."""
-    if head is not None and head == pin:
-        return AT_PIN
-    if head is None or head == synced:
-        return SYNC_PENDING
-    return MOVED
-
-
 def _one(
     root: Path, p: Project, pins: Mapping[str, str], urls: Urls | None, inner: tuple[str, ...] = ()
 ) -> ProjectStatus:
@@ -131,7 +92,7 @@ def _one(
     try:
         repo = git.open_repo(dest)
         head = git.head(repo)
-        pin = _pin(repo, p, revision)
+        pin = pin_of(repo, p, revision)
         ahead = behind = 0
         if head.sha is not None and pin is not None:
             ahead, behind = git.ahead_behind(repo, head.sha, pin)
@@ -171,47 +132,6 @@ def project_status(
 
     inner = inner_paths(manifest.projects)
     return tuple(_one(root, p, pins or {}, urls, inner.get(p.path, ())) for p in manifest.projects)
-
-
-def sync_states(
-    *, root: Path, manifest: Manifest, pins: Mapping[str, str] | None = None
-) -> dict[str, tuple[bool, bool, str]]:
-    """Project path -> (synced, at its pin, state) for every project of ``manifest``: what ``ukws
-    list`` shows, without the working-tree scan of :func:`project_status`. A project whose folder
-    does not exist costs one ``stat``; a repository that cannot be read is synced, in ``error``."""
-    out: dict[str, tuple[bool, bool, str]] = {}
-    top = str(root)
-    folders: dict[str, bool] = {}
-
-    def is_folder(path: str) -> bool:
-        # A folder below one that is missing is missing too: in a workspace synced in part, one
-        # stat answers for every project under a folder that was never made.
-        known = folders.get(path)
-        if known is None:
-            parent = path.rpartition("/")[0]
-            known = folders[path] = (not parent or is_folder(parent)) and os.path.isdir(os.path.join(top, path))
-        return known
-
-    for p in manifest.projects:
-        if not is_folder(p.path):
-            out[p.path] = (False, False, NOT_SYNCED)
-            continue
-        from ukws import git
-        from ukws.sync.model import SYNCED_REF
-
-        dest = root / p.path
-        if git.git_dir(dest) is None:
-            out[p.path] = (False, False, NOT_SYNCED)
-            continue
-        try:
-            repo = git.open_repo(dest)
-            sha = git.head(repo).sha
-            pin = _pin(repo, p, (pins or {}).get(p.path) or p.revision)
-            state = checkout_state(head=sha, pin=pin, synced=git.ref_target(repo, SYNCED_REF))
-            out[p.path] = (True, state == AT_PIN, state)
-        except (UkwsError, OSError, ValueError, KeyError):
-            out[p.path] = (True, False, ERROR)
-    return out
 
 
 def bounded(lines: Sequence[str], limit: int | None = SHORT_LIMIT) -> list[str]:

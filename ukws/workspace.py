@@ -22,8 +22,6 @@ import contextlib
 import enum
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,13 +205,19 @@ def repair(dot: Path) -> None:
         # Interrupted before the new source was in place: undo.
         if old.exists() and not manifests.exists():
             old.rename(manifests)
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_tree(staging)
         config_new.unlink(missing_ok=True)
     elif config_new.exists():
         # The new source is in place: finish.
         config_new.replace(dot / CONFIG_FILE)
     if old.exists() and manifests.exists():
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_tree(old)
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil  # here: a workspace with nothing to repair (every command's case) does not load it
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 # -- configuration -------------------------------------------------------------------------------
@@ -261,6 +265,8 @@ def read_config(path: Path) -> Config:
 
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write ``data`` to a temporary file next to ``path`` and rename it over ``path``."""
+    import tempfile  # here: the commands that only read a workspace do not load it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

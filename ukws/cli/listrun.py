@@ -66,12 +66,13 @@ def _listing(manifest: str | None, groups: str | None, build: Callable[..., R]) 
 
     if manifest is not None:
         return build(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()), None)
-    from ukws import status, workspace
+    from ukws import workspace
+    from ukws.listing import sync_states
 
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
     urls = workspace.rewriter(ws, user_rules())
-    state = status.sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
+    state = sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
     return build(m, "all", urls, state)
 
 
