@@ -5,7 +5,9 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
 
 - **cold**: ``ukws sync -j J`` into an empty workspace, next to ``git clone`` of every repository
   in J parallel jobs, and the ``git clone --local`` floor (hard links, file:// only); west and
-  Google repo too when they are installed (a line says so when not);
+  Google repo too when they are installed (a line says so when not), whose second run right after
+  is their no-op (Google repo fetches its own code on ``repo init``: offline, set ``REPO_URL`` to
+  a clone of git-repo and ``REPO_REV`` to one of its tags);
 - **no-op**: ``ukws sync`` again with nothing changed (fetches to find out), ``ukws sync -l``
   (no network; answered from the no-op record the sync before it left, see docs/sync.md), ``ukws
   -v sync -l`` (the full local sync: ``-v`` does not use the record), and ``ukws sync`` with every
@@ -276,6 +278,10 @@ class Figures:
     git_local: float | None
     west: float | None
     repo: float | None
+    west_noop: float | None
+    """A second ``west update`` right after the cold one."""
+    repo_noop: float | None
+    """A second ``repo sync`` right after the cold one."""
     noop: Run
     noop_local: Run
     """``sync -l`` as users run it: answered from the no-op record the sync before it left."""
@@ -311,8 +317,8 @@ def bench_transport(
     cold_in: list[float] = []
     clones: list[float] = []
     locals_: list[float] = []
-    wests: list[float] = []
-    repos: list[float] = []
+    wests: list[tuple[float, float]] = []
+    repos: list[tuple[float, float]] = []
     use_west = shutil.which("west") is not None and transport == "file"
     use_repo = shutil.which("repo") is not None
     for i in range(repeat):
@@ -380,8 +386,10 @@ def bench_transport(
         cold=median_run(colds),
         git_clone=statistics.median(clones),
         git_local=statistics.median(locals_) if locals_ else None,
-        west=statistics.median(wests) if wests else None,
-        repo=statistics.median(repos) if repos else None,
+        west=statistics.median(c for c, _ in wests) if wests else None,
+        repo=statistics.median(c for c, _ in repos) if repos else None,
+        west_noop=statistics.median(n for _, n in wests) if wests else None,
+        repo_noop=statistics.median(n for _, n in repos) if repos else None,
         noop=median_run(noops),
         noop_local=median_run(noop_locals),
         noop_local_full=median_run(noop_local_fulls),
@@ -404,7 +412,9 @@ def write_lock(ws: Path, names: Sequence[str]) -> None:
     (ws / ".ukws" / "lock.xml").write_text("\n".join(lines) + "\n")
 
 
-def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> float:
+def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> tuple[float, float]:
+    """west: the same projects in a ``west.yml``, ``west init -l``, then a timed ``west update``
+    (cold) and a second one (no-op). Seconds of each."""
     top = work / "west-ws"
     manifest = top / "manifest"
     manifest.mkdir(parents=True)
@@ -420,14 +430,15 @@ def bench_west(work: Path, base_url: str, names: Sequence[str], jobs: int) -> fl
     lines += [f"    - name: {n}\n      path: p/{n}" for n in names]
     (manifest / "west.yml").write_text("\n".join(lines) + "\n")
     run(["west", "init", "-l", str(manifest)], top)
-    start = time.perf_counter()
-    run(["west", "update", "-o=-q"], top)
-    return time.perf_counter() - start
+    cold = run(["west", "update", "-o=-q"], top).seconds
+    return cold, run(["west", "update", "-o=-q"], top).seconds
 
 
-def bench_repo(work: Path, base_url: str, names: Sequence[str], jobs: int) -> float:
+def bench_repo(work: Path, base_url: str, names: Sequence[str], jobs: int) -> tuple[float, float]:
     """Google repo: the same manifest in a manifest repository, ``repo init``, then a timed
-    ``repo sync -jJ`` (repo fetches its own code from ``$REPO_URL`` during init, as usual)."""
+    ``repo sync -jJ`` (cold) and a second one (no-op); seconds of each. repo fetches its own code
+    from ``$REPO_URL`` (at ``$REPO_REV``) during init, as usual: without a network, point them at a
+    local clone of git-repo."""
     source = work / "manifest"
     source.mkdir(parents=True)
     write_manifest(source / "default.xml", base_url, names, jobs)
@@ -436,9 +447,8 @@ def bench_repo(work: Path, base_url: str, names: Sequence[str], jobs: int) -> fl
     top = work / "top"
     top.mkdir()
     run(["repo", "init", "-q", "-u", source.as_uri(), "-b", "main", "--no-repo-verify"], top)
-    start = time.perf_counter()
-    run(["repo", "sync", "-q", f"-j{jobs}"], top)
-    return time.perf_counter() - start
+    cold = run(["repo", "sync", "-q", f"-j{jobs}"], top).seconds
+    return cold, run(["repo", "sync", "-q", f"-j{jobs}"], top).seconds
 
 
 IDENTITY = {
@@ -500,6 +510,9 @@ def report(f: Figures, projects: int) -> list[str]:
         f"[{t}] no-op, no network, the full sync (-v sync -l, which does not use the record):"
         f" {f.noop_local_full.seconds:.2f}s whole command [load {f.loads['noop_local']}]"
     )
+    for peer, seconds in (("west update", f.west_noop), ("repo sync", f.repo_noop)):
+        if seconds is not None:
+            rows.append(f"[{t}] no-op: {peer} {seconds:.2f}s -> ukws is {f.noop.seconds / seconds:.2f}x")
     rows.append(
         f"[{t}] no-op floor: pygit2 imported and every clone fetched in {f.pygit2_fetch:.2f}s, nothing else"
         f" -> ukws is {f.noop.seconds / f.pygit2_fetch:.2f}x"
