@@ -12,8 +12,8 @@ The corpus: ``--repos`` bare repositories of ``--commits`` commits each, plus on
   (no network; answered from the no-op record the sync before it left, see docs/sync.md), ``ukws
   -v sync -l`` (the full local sync: ``-v`` does not use the record), and ``ukws sync`` with every
   project pinned by a lock to the commit it has (no network needed);
-- **incremental**: ``ukws sync`` after 5 repositories got new commits, next to ``git pull`` of
-  every clone in J parallel jobs;
+- **incremental**: ``ukws sync`` after 5 repositories got new commits (anew before each round),
+  next to ``git pull`` of every clone in J parallel jobs;
 - **peak memory** of the ukws process (max RSS).
 
 and prints each figure with its ratio to the baseline and the target
@@ -107,7 +107,8 @@ def _more_commits(path: Path, count: int) -> None:
     for n in range(count):
         index = pygit2.Index()
         index.read_tree(repo[parent].peel(pygit2.Tree))
-        index.add(pygit2.IndexEntry(f"moved{n}.txt", repo.create_blob(b"moved\n" * 20), pygit2.enums.FileMode.BLOB))
+        blob = repo.create_blob(f"moved after {parent}\n".encode() * 20)  # new content each time it moves
+        index.add(pygit2.IndexEntry(f"moved{n}.txt", blob, pygit2.enums.FileMode.BLOB))
         sig = pygit2.Signature("bench", "bench@ukws.invalid", SIG_TIME + 10_000_000 + n, 0)
         parent = repo.create_commit("refs/heads/main", sig, sig, "moved", index.write_tree(repo), [parent])
 
@@ -371,15 +372,21 @@ def bench_transport(
     loads["noop_pinned"] = load()
     (ws / ".ukws" / "lock.xml").unlink()
 
-    # incremental: 5 repositories move (once: a second round would find them moved already)
+    # incremental: 5 repositories move, anew before each run (ukws, git pull, ukws in-process)
     moved = [n for n in names if n != "large"][:: max(1, (len(names) - 1) // 5)][:5]
-    for n in moved:
-        _more_commits(corpus / n, 3)
-    incremental = run(ukws("sync", "-j", str(jobs)), ws)
-    git_pull = parallel([["git", "-C", n, "pull", "-q", "--ff-only"] for n in names], git_dir, jobs)
-    for n in moved:  # once more, in-process
-        _more_commits(corpus / n, 3)
-    inproc["incremental"] = in_process(ws, "-j", str(jobs))
+    incrementals: list[Run] = []
+    pulls: list[float] = []
+    incremental_in: list[float] = []
+    for _ in range(repeat):
+        for n in moved:
+            _more_commits(corpus / n, 3)
+        incrementals.append(run(ukws("sync", "-j", str(jobs)), ws))
+        pulls.append(parallel([["git", "-C", n, "pull", "-q", "--ff-only"] for n in names], git_dir, jobs))
+        for n in moved:
+            _more_commits(corpus / n, 3)
+        incremental_in.append(in_process(ws, "-j", str(jobs)))
+    incremental, git_pull = median_run(incrementals), statistics.median(pulls)
+    inproc["incremental"] = statistics.median(incremental_in)
     loads["incremental"] = load()
     return Figures(
         transport=transport,

@@ -52,7 +52,7 @@ def list_text(manifest: str | None, groups: str | None, *, manifest_urls: bool =
     rewriting, or as the manifest gives them with ``manifest_urls``."""
     from ukws.listing import list_table
 
-    def table(m: Manifest, g: str | None, urls: Callable[[Project], Sequence[str]],
+    def table(m: Manifest, g: str | None, urls: Callable[[Project], Sequence[str]] | None,
               state: Mapping[str, tuple[bool, bool, str]] | None) -> list[TableRow]:
         return list_table(m, g, urls, state, manifest_urls=manifest_urls)
 
@@ -64,14 +64,17 @@ def _listing(manifest: str | None, groups: str | None, build: Callable[..., R]) 
     over the workspace's (every project its groups select, with its state)."""
     from ukws.sync.rewrite import UrlRewriter
 
+    def rewriting(urls: UrlRewriter) -> UrlRewriter | None:
+        return urls if urls.rules else None  # no rules: every URL as the manifest gives it
+
     if manifest is not None:
-        return build(load_manifest(manifest), groups, UrlRewriter(rules=user_rules()), None)
+        return build(load_manifest(manifest), groups, rewriting(UrlRewriter(rules=user_rules())), None)
     from ukws import workspace
     from ukws.listing import sync_states
 
     ws = workspace.find_workspace(common.STATE.cwd)
     m = workspace.load_workspace_manifest(ws, groups=groups)
-    urls = workspace.rewriter(ws, user_rules())
+    urls = rewriting(workspace.rewriter(ws, user_rules()))
     state = sync_states(root=ws.root, manifest=m, pins=workspace.read_pins(ws))
     return build(m, "all", urls, state)
 
