@@ -13,8 +13,7 @@ from ukws.listing import ERROR, NOT_SYNCED, checkout_state, pin_of
 if TYPE_CHECKING:
     from ukws.manifest.model import Manifest, Project
 
-# git (and pygit2 with it) is imported when a project turns out to be cloned: listing a workspace
-# with nothing synced yet needs none of it.
+# git (and pygit2 with it) is imported when a project turns out to be cloned.
 
 SHORT_LIMIT = 10
 """Changed and untracked files ``ukws status`` names per project (all of them with ``-v``)."""

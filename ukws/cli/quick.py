@@ -8,8 +8,8 @@ sync does. :func:`parse` recognises exactly these command lines and nothing else
 know (another command or option, a project name, ``--help``, a missing value, ``--``) goes to the full
 command line, which also owns every usage error. A recognised command line runs the same functions
 the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`,
-:mod:`ukws.cli.statusrun`), so its output, errors
-and exit code are the same (tests/test_quick.py runs both and compares).
+:mod:`ukws.cli.statusrun`), so its output, errors and exit code are the same (tests/test_quick.py
+runs both and compares).
 """
 
 from __future__ import annotations
