@@ -88,10 +88,15 @@ QUICK_LINES = [
     ("ws", ["info"]),
     ("ws", ["info", "--json"]),
     ("dirty", ["-C", "core", "info"]),
+    ("ws", ["diff"]),
+    ("dirty", ["diff"]),
+    ("dirty", ["diff", "--untracked"]),
+    ("dirty", ["-q", "diff", "--json", "--untracked"]),
     # Errors: the same line and exit code on both paths.
     ("outside", ["list"]),
     ("outside", ["status"]),
     ("outside", ["info", "--json"]),
+    ("outside", ["diff"]),
     ("outside", ["sync", "-l"]),
     ("outside", ["list", "-m", "nosuch.xml"]),
     ("outside", ["list", "-m", "bad.xml"]),
@@ -128,6 +133,7 @@ FULL_LINES = [
     ["status", "core"],  # a project named
     ["status", "--manifest-urls=1"],
     ["info", "--help"],
+    ["diff", "core", "--untracked"],
     ["lis"],
     ["--verbose=1", "list"],
     [],

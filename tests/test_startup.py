@@ -66,7 +66,7 @@ CASES = [
     Case(args=("list",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("status",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"})),
     Case(args=("status", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"typer"})),
-    Case(args=("diff",), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("diff",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
     Case(args=("info",), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
     Case(args=("sync", "-l"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}, needed=frozenset({"pygit2"}),
          absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside

@@ -1,9 +1,10 @@
 """The most frequent command lines, run without loading the CLI framework.
 
 ``ukws sync`` (``-l``, ``-j N``, ``--json``), ``ukws list`` (``-m FILE``, ``-g GROUPS``,
-``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``; no project names)
-and ``ukws info`` (``--json``), with the global options ``-C DIR``, ``-q`` and ``-v`` before or after
-the command, are what users run many times a day; loading the CLI framework costs more than a no-op
+``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``) and ``ukws diff``
+(``--untracked``, ``--json``), both without project names, and ``ukws info`` (``--json``), with the
+global options ``-C DIR``, ``-q`` and ``-v`` before or after the command, are what users run many
+times a day; loading the CLI framework costs more than a no-op
 sync does. :func:`parse` recognises exactly these command lines and nothing else: anything it does not
 know (another command or option, a project name, ``--help``, a missing value, ``--``) goes to the full
 command line, which also owns every usage error. A recognised command line runs the same functions
@@ -56,11 +57,13 @@ _LIST_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
 _LIST_VALUES = {"-m": "manifest", "--manifest": "manifest", "-g": "groups", "--groups": "groups"}
 _STATUS_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
 _INFO_FLAGS = {"--json": "json"}
+_DIFF_FLAGS = {"--untracked": "untracked", "--json": "json"}
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "sync": (_SYNC_FLAGS, _SYNC_VALUES),
     "list": (_LIST_FLAGS, _LIST_VALUES),
     "status": (_STATUS_FLAGS, {}),
     "info": (_INFO_FLAGS, {}),
+    "diff": (_DIFF_FLAGS, {}),
 }
 
 
@@ -209,6 +212,14 @@ def _info(line: QuickLine) -> int:
     return output.EXIT_OK
 
 
-_RUNNERS = {"sync": _sync, "list": _list, "status": _status, "info": _info}
-_READ_ONLY = frozenset({"list", "status", "info"})
+def _diff(line: QuickLine) -> int:
+    from ukws.cli.statusrun import diff_report
+
+    o = line.options
+    diff_report(None, untracked=bool(o.get("untracked")), as_json=bool(o.get("json")))
+    return output.EXIT_OK
+
+
+_RUNNERS = {"sync": _sync, "list": _list, "status": _status, "info": _info, "diff": _diff}
+_READ_ONLY = frozenset({"list", "status", "info", "diff"})
 """Commands that write nothing but their output."""

@@ -80,6 +80,44 @@ def status_text(r: Any) -> str:
     return "; ".join(words)
 
 
+def diff_report(projects: list[str] | None, *, untracked: bool = False, as_json: bool = False) -> None:
+    """Print the uncommitted changes of every project (untracked files too with ``untracked``), as
+    patches with paths from the workspace root, and each applied patch series."""
+    from ukws import status, workspace
+    from ukws.build import patch
+
+    def go() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        ws = find_workspace()
+        manifest = only(workspace.load_workspace_manifest(ws), projects)
+        diffs = status.project_diff(root=ws.root, manifest=manifest, untracked=untracked)
+        return diffs, patch.workspace_series(ws, manifest)
+
+    diffs, series = common.run(go)
+    if as_json:
+        common.emit_json([{**common.to_jsonable(d), "patch_series": series.get(d.path)} for d in diffs])
+        return
+    for d in diffs:
+        if d.patch or d.path in series:
+            sys.stdout.write(f"project {d.path}/\n")
+        if d.path in series:
+            # Files the series added are untracked, so the patch below does not show them.
+            first, *rest = series_words(series[d.path])
+            first += " applied" if series[d.path].patches else ""
+            sys.stdout.write(f"# ukws patch-app: {'; '.join([first, *rest])}\n")
+        if d.patch:
+            sys.stdout.write(d.patch)
+            if not d.patch.endswith("\n"):
+                sys.stdout.write("\n")
+    left_out = [d for d in diffs if d.untracked]
+    if left_out:
+        count = sum(len(d.untracked) for d in left_out)
+        where = ", ".join(d.path for d in left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        common.info(
+            f"ukws: note: {count} untracked file(s) not shown ({where}); "
+            "ukws status names them, ukws diff --untracked shows them"
+        )
+
+
 def info_report(*, as_json: bool = False) -> None:
     """Print the workspace: root, manifest source, settings, rewrite rules, lock."""
     from ukws import workspace
