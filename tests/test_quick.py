@@ -92,6 +92,16 @@ QUICK_LINES = [
     ("dirty", ["diff"]),
     ("dirty", ["diff", "--untracked"]),
     ("dirty", ["-q", "diff", "--json", "--untracked"]),
+    ("ws", ["forall", "-c", "pwd; echo $REPO_PATH"]),
+    ("ws", ["forall", "-p", "-j", "2", "--command", "echo $REPO_PROJECT"]),
+    ("ws", ["-C", "core", "forall", "-g", "libs", "-c", "echo lib"]),
+    ("ws", ["forall", "-c", "exit 3"]),
+    ("ws", ["forall", "-e", "-c", "echo once; exit 4"]),
+    ("ws", ["forall", "--json", "-c", "echo json"]),
+    ("ws", ["forall", "--command=", "-p"]),
+    ("ws", ["forall"]),
+    ("ws", ["forall", "-j", "0", "-c", "true"]),
+    ("outside", ["forall", "-c", "true"]),
     # Errors: the same line and exit code on both paths.
     ("outside", ["list"]),
     ("outside", ["status"]),
@@ -134,6 +144,10 @@ FULL_LINES = [
     ["status", "--manifest-urls=1"],
     ["info", "--help"],
     ["diff", "core", "--untracked"],
+    ["forall", "core", "-c", "true"],  # a project named
+    ["forall", "-c", "-v"],  # -c takes the next word, whatever it looks like
+    ["forall", "-pe", "-c", "true"],
+    ["forall", "-j", "-1", "-c", "true"],
     ["lis"],
     ["--verbose=1", "list"],
     [],

@@ -72,7 +72,9 @@ CASES = [
          absent=frozenset({"ukws.build.patch"})),  # no application: no patch series to set aside
     Case(args=("-q", "sync", "-j", "2", "-v"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
     Case(args=("sync", "-l", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"}, needed=frozenset({"typer"})),
-    Case(args=("forall", "-c", "true"), where="synced", forbidden=CLI - {"lxml", "pygit2"}),
+    Case(args=("forall", "-c", "true"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
+    Case(args=("forall", "-c", "true", "core"), where="synced", forbidden=CLI - {"lxml", "pygit2"},
+         needed=frozenset({"typer"})),
     Case(args=("-q", "-C", ".", "status"), where="synced", forbidden=QUICK - {"lxml", "pygit2"}),
 ]
 
@@ -82,6 +84,7 @@ SHARED = {"ukws.cli.common", "ukws.cli.output", "ukws.cli.commands", "ukws.cli.q
 
 BORROWED = {
     "sync": {"ukws.cli.syncrun"},
+    "forall": {"ukws.cli.forallrun"},
     "status": {"ukws.cli.manifest", "ukws.cli.listrun", "ukws.cli.statusrun"},
     "resolve": {"ukws.cli.manifest", "ukws.cli.listrun"},
     "manifest": {"ukws.cli.listrun"},

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from ukws.cli import common
-from ukws.cli.common import JsonOpt, ProjectsArg, find_workspace, only
-
-if TYPE_CHECKING:
-    pass
+from ukws.cli.common import JsonOpt, ProjectsArg
+from ukws.cli.forallrun import forall_run
 
 
 def forall_cmd(
@@ -33,50 +28,17 @@ def forall_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a shell command in every synced project, with UKWS_* and REPO_* variables set."""
-    from ukws import forall, workspace
-    from ukws.errors import UsageError
-
-    def report(run: forall.ForallRun) -> None:
-        if as_json:
-            return
-        if run.skipped:
-            common.debug(f"skipping {run.path}: {run.skipped}")
-            return
-        if run.output is not None:
-            if header and run.output:
-                sys.stdout.write(f"project {run.path}/\n")
-            sys.stdout.write(run.output)
-            sys.stdout.flush()
-        if run.returncode:
-            common.err(f"{run.path}: command exited with {run.returncode}")
-
-    def go() -> forall.ForallResult:
-        if not command:
-            raise UsageError("forall needs -c CMD")
-        if jobs < 1:
-            raise UsageError(f"-j {jobs}: must be 1 or more")
-        ws = find_workspace()
-        manifest = only(workspace.load_workspace_manifest(ws, groups=groups), projects)
-        heads = workspace.checked_out(ws, manifest)
-        sys.stdout.flush()
-        return forall.forall(
-            root=ws.root,
-            projects=manifest.projects,
-            command=command,
-            heads=heads,
-            base_env=os.environ,
-            pins=workspace.read_pins(ws),
-            jobs=jobs,
-            capture=header or as_json,
-            abort_on_error=abort_on_errors,
-            report=report,
-        )
-
-    result = common.run(go)
-    if as_json:
-        common.emit_json(result.runs)
-    if not result.ok:
-        raise typer.Exit(common.EXIT_FAILURE)
+    code = forall_run(
+        projects,
+        command=command,
+        groups=groups,
+        header=header,
+        jobs=jobs,
+        abort_on_errors=abort_on_errors,
+        as_json=as_json,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,15 +1,16 @@
 """The most frequent command lines, run without loading the CLI framework.
 
 ``ukws sync`` (``-l``, ``-j N``, ``--json``), ``ukws list`` (``-m FILE``, ``-g GROUPS``,
-``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``) and ``ukws diff``
-(``--untracked``, ``--json``), both without project names, and ``ukws info`` (``--json``), with the
-global options ``-C DIR``, ``-q`` and ``-v`` before or after the command, are what users run many
-times a day; loading the CLI framework costs more than a no-op
-sync does. :func:`parse` recognises exactly these command lines and nothing else: anything it does not
-know (another command or option, a project name, ``--help``, a missing value, ``--``) goes to the full
-command line, which also owns every usage error. A recognised command line runs the same functions
-the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`,
-:mod:`ukws.cli.statusrun`), so its output, errors and exit code are the same (tests/test_quick.py
+``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``), ``ukws diff``
+(``--untracked``, ``--json``), ``ukws forall`` (``-c CMD``, ``-g``, ``-p``, ``-j N``, ``-e``,
+``--json``), these three without project names, and ``ukws info`` (``--json``), with the global
+options ``-C DIR``, ``-q`` and ``-v`` before or after the command, are what users run many times a
+day (and scripts more); loading the CLI framework costs more than a no-op sync does. :func:`parse`
+recognises exactly these command lines and nothing else: anything it does not know (another command
+or option, a project name, ``--help``, a missing value, ``--``) goes to the full command line, which
+also owns every usage error. A recognised command line runs the same functions the full command line
+runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`, :mod:`ukws.cli.statusrun`,
+:mod:`ukws.cli.forallrun`), so its output, errors and exit code are the same (tests/test_quick.py
 runs both and compares).
 """
 
@@ -58,12 +59,16 @@ _LIST_VALUES = {"-m": "manifest", "--manifest": "manifest", "-g": "groups", "--g
 _STATUS_FLAGS = {"--manifest-urls": "manifest_urls", "--json": "json"}
 _INFO_FLAGS = {"--json": "json"}
 _DIFF_FLAGS = {"--untracked": "untracked", "--json": "json"}
+_FORALL_FLAGS = {"-p": "header", "-e": "abort_on_errors", "--abort-on-errors": "abort_on_errors", "--json": "json"}
+_FORALL_VALUES = {"-c": "command", "--command": "command", "-g": "groups", "--groups": "groups", "-j": "jobs",
+                  "--jobs": "jobs"}  # fmt: skip
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "sync": (_SYNC_FLAGS, _SYNC_VALUES),
     "list": (_LIST_FLAGS, _LIST_VALUES),
     "status": (_STATUS_FLAGS, {}),
     "info": (_INFO_FLAGS, {}),
     "diff": (_DIFF_FLAGS, {}),
+    "forall": (_FORALL_FLAGS, _FORALL_VALUES),
 }
 
 
@@ -220,6 +225,21 @@ def _diff(line: QuickLine) -> int:
     return output.EXIT_OK
 
 
-_RUNNERS = {"sync": _sync, "list": _list, "status": _status, "info": _info, "diff": _diff}
+def _forall(line: QuickLine) -> int:
+    from ukws.cli.forallrun import forall_run
+
+    o = line.options
+    return forall_run(
+        None,
+        command=None if o.get("command") is None else str(o["command"]),
+        groups=None if o.get("groups") is None else str(o["groups"]),
+        header=bool(o.get("header")),
+        jobs=int(str(o.get("jobs", 1))),
+        abort_on_errors=bool(o.get("abort_on_errors")),
+        as_json=bool(o.get("json")),
+    )
+
+
+_RUNNERS = {"sync": _sync, "list": _list, "status": _status, "info": _info, "diff": _diff, "forall": _forall}
 _READ_ONLY = frozenset({"list", "status", "info", "diff"})
 """Commands that write nothing but their output."""
