@@ -107,6 +107,16 @@ QUICK_LINES = [
     ("outside", ["status"]),
     ("outside", ["info", "--json"]),
     ("outside", ["diff"]),
+    # Project names, before, between and after options; unknown ones.
+    ("ws", ["sync", "-l", "core"]),
+    ("ws", ["sync", "core", "-j", "2", "lib-a"]),
+    ("ws", ["-q", "sync", "-l", "nosuch"]),
+    ("ws", ["status", "core"]),
+    ("dirty", ["status", "core", "--json", "lib-a"]),
+    ("ws", ["status", "nosuch"]),
+    ("dirty", ["diff", "--untracked", "core"]),
+    ("ws", ["forall", "core", "-p", "-c", "echo $REPO_PATH", "lib-a"]),
+    ("ws", ["forall", "-c", "pwd", "nosuch"]),
     ("outside", ["sync", "-l"]),
     ("outside", ["list", "-m", "nosuch.xml"]),
     ("outside", ["list", "-m", "bad.xml"]),
@@ -129,7 +139,8 @@ def test_quick_path_prints_what_the_full_command_line_prints(
 
 
 FULL_LINES = [
-    ["sync", "-l", "core"],  # a project named
+    ["sync", "-l", "--", "core"],
+    ["status", "-x"],  # a name starting with -: an unknown option to the full command line
     ["sync", "-lq"],  # bundled short options
     ["sync", "-j", "x"],  # not a number
     ["sync", "-j", "-1"],
@@ -140,11 +151,11 @@ FULL_LINES = [
     ["list", "--help"],
     ["-C"],
     ["-C", "-q", "list"],
-    ["status", "core"],  # a project named
     ["status", "--manifest-urls=1"],
     ["info", "--help"],
-    ["diff", "core", "--untracked"],
-    ["forall", "core", "-c", "true"],  # a project named
+    ["diff", "core", "--untracked", ""],  # an empty name
+    ["list", "core"],  # list takes no names
+    ["info", "core"],
     ["forall", "-c", "-v"],  # -c takes the next word, whatever it looks like
     ["forall", "-pe", "-c", "true"],
     ["forall", "-j", "-1", "-c", "true"],
@@ -174,6 +185,9 @@ def test_the_parse_keeps_the_global_options_in_order_and_the_last_value() -> Non
     )
     assert parse(["sync", "-l", "--json", "-j", "4"]) == QuickLine(
         command="sync", options={"local_only": True, "json": True, "jobs": "4"}
+    )
+    assert parse(["forall", "core", "-c", "echo lib-x", "lib-a", "-v"]) == QuickLine(
+        command="forall", globals=[("v", "")], options={"command": "echo lib-x"}, projects=["core", "lib-a"]
     )
 
 

@@ -3,15 +3,15 @@
 ``ukws sync`` (``-l``, ``-j N``, ``--json``), ``ukws list`` (``-m FILE``, ``-g GROUPS``,
 ``--manifest-urls``, ``--json``), ``ukws status`` (``--manifest-urls``, ``--json``), ``ukws diff``
 (``--untracked``, ``--json``), ``ukws forall`` (``-c CMD``, ``-g``, ``-p``, ``-j N``, ``-e``,
-``--json``), these three without project names, and ``ukws info`` (``--json``), with the global
-options ``-C DIR``, ``-q`` and ``-v`` before or after the command, are what users run many times a
-day (and scripts more); loading the CLI framework costs more than a no-op sync does. :func:`parse`
-recognises exactly these command lines and nothing else: anything it does not know (another command
-or option, a project name, ``--help``, a missing value, ``--``) goes to the full command line, which
-also owns every usage error. A recognised command line runs the same functions the full command line
-runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`, :mod:`ukws.cli.statusrun`,
-:mod:`ukws.cli.forallrun`), so its output, errors and exit code are the same (tests/test_quick.py
-runs both and compares).
+``--json``) and ``ukws info`` (``--json``), with project names where the command takes them and the
+global options ``-C DIR``, ``-q`` and ``-v``, before or after the command, are what users run many
+times a day (and scripts more); loading the CLI framework costs more than a no-op sync does.
+:func:`parse` recognises exactly these command lines and nothing else: anything it does not know
+(another command or option, a name starting with ``-``, ``--help``, a missing value, ``--``) goes to
+the full command line, which also owns every usage error. A recognised command line runs the same
+functions the full command line runs (:mod:`ukws.cli.syncrun`, :mod:`ukws.cli.listrun`,
+:mod:`ukws.cli.statusrun`, :mod:`ukws.cli.forallrun`), so its output, errors and exit code are the
+same (tests/test_quick.py runs both and compares).
 """
 
 from __future__ import annotations
@@ -28,28 +28,33 @@ class QuickLine:
     """A recognised command line: the command, its options, and the global options in their order.
     (A plain class: the dataclass machinery is not loaded on the quick path.)"""
 
-    __slots__ = ("command", "globals", "options")
+    __slots__ = ("command", "globals", "options", "projects")
 
     def __init__(
         self,
         command: str,
         globals: list[tuple[str, str]] | None = None,
         options: dict[str, str | bool] | None = None,
+        projects: list[str] | None = None,
     ) -> None:
         self.command = command
         self.globals = globals if globals is not None else []
         """``("C", DIR)``, ``("q", "")`` and ``("v", "")`` in the order given."""
         self.options = options if options is not None else {}
+        self.projects = projects if projects is not None else []
+        """The projects named (commands that take names), in the order given."""
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, QuickLine):
             return NotImplemented
-        return (self.command, self.globals, self.options) == (other.command, other.globals, other.options)
+        mine = (self.command, self.globals, self.options, self.projects)
+        return mine == (other.command, other.globals, other.options, other.projects)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
 
     def __repr__(self) -> str:
-        return f"QuickLine(command={self.command!r}, globals={self.globals!r}, options={self.options!r})"
+        return (f"QuickLine(command={self.command!r}, globals={self.globals!r}, options={self.options!r}, "
+                f"projects={self.projects!r})")
 
 
 _SYNC_FLAGS = {"-l": "local_only", "--local-only": "local_only", "--json": "json"}
@@ -62,6 +67,8 @@ _DIFF_FLAGS = {"--untracked": "untracked", "--json": "json"}
 _FORALL_FLAGS = {"-p": "header", "-e": "abort_on_errors", "--abort-on-errors": "abort_on_errors", "--json": "json"}
 _FORALL_VALUES = {"-c": "command", "--command": "command", "-g": "groups", "--groups": "groups", "-j": "jobs",
                   "--jobs": "jobs"}  # fmt: skip
+_NAMED = frozenset({"sync", "status", "diff", "forall"})
+"""The commands that take project names."""
 _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "sync": (_SYNC_FLAGS, _SYNC_VALUES),
     "list": (_LIST_FLAGS, _LIST_VALUES),
@@ -119,6 +126,8 @@ def parse(argv: list[str]) -> QuickLine | None:
             line.options[values[arg]] = rest.pop(0)
         elif arg[:2] in values and len(arg) > 2 and not arg.startswith("--"):
             line.options[values[arg[:2]]] = arg[2:]
+        elif line.command in _NAMED and arg and not arg.startswith("-"):
+            line.projects.append(arg)  # anywhere among the options, as the full command line takes them
         else:
             return None
     if line is None:
@@ -170,10 +179,11 @@ def _sync(line: QuickLine) -> int:
     as_json = bool(o.get("json"))
     jobs = int(str(o.get("jobs", 0)))
     local_only = bool(o.get("local_only"))
-    if not as_json and output.STATE.verbosity <= 0 and jobs >= 0:
+    projects = line.projects or None
+    if not as_json and output.STATE.verbosity <= 0 and jobs >= 0 and projects is None:
         # A sync that the last one proved a no-op (every project as it left them, and nothing that
         # needs the network unless -l): said without git or the manifest. Anything in doubt runs
-        # the sync itself.
+        # the sync itself; so does a sync of some projects (the record is of them all).
         from ukws.sync import noop
 
         unchanged = noop.check(output.STATE.cwd, os.environ, local=local_only)
@@ -184,7 +194,7 @@ def _sync(line: QuickLine) -> int:
             return output.EXIT_OK
     from ukws.cli.syncrun import finish, run_sync
 
-    outcome = output.run(lambda: run_sync(None, jobs, not local_only, True, False, False, False, None, as_json))
+    outcome = output.run(lambda: run_sync(projects, jobs, not local_only, True, False, False, False, None, as_json))
     return output.EXIT_OK if finish(outcome, as_json) else output.EXIT_FAILURE
 
 
@@ -206,7 +216,7 @@ def _status(line: QuickLine) -> int:
     from ukws.cli.statusrun import status_report
 
     o = line.options
-    status_report(None, manifest_urls=bool(o.get("manifest_urls")), as_json=bool(o.get("json")))
+    status_report(line.projects or None, manifest_urls=bool(o.get("manifest_urls")), as_json=bool(o.get("json")))
     return output.EXIT_OK
 
 
@@ -221,7 +231,7 @@ def _diff(line: QuickLine) -> int:
     from ukws.cli.statusrun import diff_report
 
     o = line.options
-    diff_report(None, untracked=bool(o.get("untracked")), as_json=bool(o.get("json")))
+    diff_report(line.projects or None, untracked=bool(o.get("untracked")), as_json=bool(o.get("json")))
     return output.EXIT_OK
 
 
@@ -230,7 +240,7 @@ def _forall(line: QuickLine) -> int:
 
     o = line.options
     return forall_run(
-        None,
+        line.projects or None,
         command=None if o.get("command") is None else str(o["command"]),
         groups=None if o.get("groups") is None else str(o["groups"]),
         header=bool(o.get("header")),
