@@ -52,6 +52,19 @@ class QuickLine:
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
 
+    def flag(self, name: str) -> bool:
+        """Whether the flag option ``name`` was given."""
+        return bool(self.options.get(name))
+
+    def value(self, name: str) -> str | None:
+        """The value option ``name`` was given (the last one), or None."""
+        value = self.options.get(name)
+        return None if value is None else str(value)
+
+    def names(self) -> list[str] | None:
+        """The projects named, or None for every project (as the full command line passes them)."""
+        return self.projects or None
+
     def __repr__(self) -> str:
         return (f"QuickLine(command={self.command!r}, globals={self.globals!r}, options={self.options!r}, "
                 f"projects={self.projects!r})")
@@ -175,11 +188,10 @@ def run(argv: list[str], started: float) -> bool:
 
 
 def _sync(line: QuickLine) -> int:
-    o = line.options
-    as_json = bool(o.get("json"))
-    jobs = int(str(o.get("jobs", 0)))
-    local_only = bool(o.get("local_only"))
-    projects = line.projects or None
+    as_json = line.flag("json")
+    jobs = int(line.value("jobs") or 0)
+    local_only = line.flag("local_only")
+    projects = line.names()
     if not as_json and output.STATE.verbosity <= 0 and jobs >= 0 and projects is None:
         # A sync that the last one proved a no-op (every project as it left them, and nothing that
         # needs the network unless -l): said without git or the manifest. Anything in doubt runs
@@ -201,13 +213,11 @@ def _sync(line: QuickLine) -> int:
 def _list(line: QuickLine) -> int:
     from ukws.cli.listrun import list_rows, list_text
 
-    o = line.options
-    manifest = None if o.get("manifest") is None else str(o["manifest"])
-    groups = None if o.get("groups") is None else str(o["groups"])
-    if o.get("json"):
+    manifest, groups = line.value("manifest"), line.value("groups")
+    if line.flag("json"):
         output.emit_json(output.run(lambda: list_rows(manifest, groups)))
     else:
-        urls = bool(o.get("manifest_urls"))
+        urls = line.flag("manifest_urls")
         sys.stdout.write(output.run(lambda: list_text(manifest, groups, manifest_urls=urls)))
     return output.EXIT_OK
 
@@ -215,38 +225,35 @@ def _list(line: QuickLine) -> int:
 def _status(line: QuickLine) -> int:
     from ukws.cli.statusrun import status_report
 
-    o = line.options
-    status_report(line.projects or None, manifest_urls=bool(o.get("manifest_urls")), as_json=bool(o.get("json")))
+    status_report(line.names(), manifest_urls=line.flag("manifest_urls"), as_json=line.flag("json"))
     return output.EXIT_OK
 
 
 def _info(line: QuickLine) -> int:
     from ukws.cli.statusrun import info_report
 
-    info_report(as_json=bool(line.options.get("json")))
+    info_report(as_json=line.flag("json"))
     return output.EXIT_OK
 
 
 def _diff(line: QuickLine) -> int:
     from ukws.cli.statusrun import diff_report
 
-    o = line.options
-    diff_report(line.projects or None, untracked=bool(o.get("untracked")), as_json=bool(o.get("json")))
+    diff_report(line.names(), untracked=line.flag("untracked"), as_json=line.flag("json"))
     return output.EXIT_OK
 
 
 def _forall(line: QuickLine) -> int:
     from ukws.cli.forallrun import forall_run
 
-    o = line.options
     return forall_run(
-        line.projects or None,
-        command=None if o.get("command") is None else str(o["command"]),
-        groups=None if o.get("groups") is None else str(o["groups"]),
-        header=bool(o.get("header")),
-        jobs=int(str(o.get("jobs", 1))),
-        abort_on_errors=bool(o.get("abort_on_errors")),
-        as_json=bool(o.get("json")),
+        line.names(),
+        command=line.value("command"),
+        groups=line.value("groups"),
+        header=line.flag("header"),
+        jobs=int(line.value("jobs") or 1),
+        abort_on_errors=line.flag("abort_on_errors"),
+        as_json=line.flag("json"),
     )
 
 
