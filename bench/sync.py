@@ -20,7 +20,9 @@ and prints each figure with its ratio to the baseline and the target
 (cold <= 1.2x the parallel ``git clone --local`` floor over file://; no-op <= 0.35 s, <= 0.12 s
 without network, for the default 101 repositories; incremental <= 0.6 s; peak memory <= 100 MB). Beside the
 no-op sits its floor through the same library: a Python process that imports pygit2 and fetches
-every clone in J threads, and does nothing else.
+every clone in J threads, and does nothing else; over the git daemon, also the floor of the
+transport: a Python process that imports pygit2 and reads every repository's ref advertisement over
+plain sockets (what any client must do at the least to learn that nothing changed).
 
 Every figure is the median of ``--repeat`` (at least 3) rounds, interleaved: each round runs ukws
 and its baselines one after the other, so that a change in the machine's load hits them alike.
@@ -249,6 +251,50 @@ def pygit2_fetch(folder: Path, jobs: int) -> float:
     return run([sys.executable, "-c", PYGIT2_FETCH, str(folder), "bench", str(jobs)], folder).seconds
 
 
+ADVERTISEMENTS = """
+import socket, sys, threading
+import pygit2
+host, port, jobs, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+lock = threading.Lock()
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise SystemExit("the daemon closed the connection")
+        data += chunk
+    return data
+def advertisement(name):
+    with socket.create_connection((host, port)) as sock:
+        request = f"git-upload-pack /{name}\\0host={host}:{port}\\0".encode()
+        sock.sendall(b"%04x" % (len(request) + 4) + request)
+        while (size := int(read_exactly(sock, 4), 16)) != 0:  # pkt-lines up to the flush packet
+            read_exactly(sock, size - 4)
+        sock.sendall(b"0000")  # want nothing
+def work():
+    while True:
+        with lock:
+            if not names:
+                return
+            name = names.pop()
+        advertisement(name)
+threads = [threading.Thread(target=work) for _ in range(jobs)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+"""The no-op floor of the transport itself: a process that imports pygit2 (as every sync must), then
+reads the git daemon's ref advertisement of every repository over plain sockets in J threads and
+asks for nothing: what any client must do at the least to learn that nothing changed."""
+
+
+def advertisements(base_url: str, names: Sequence[str], jobs: int, cwd: Path) -> float:
+    """Seconds of :data:`ADVERTISEMENTS` against the git daemon at ``base_url``."""
+    host, _, port = base_url.removeprefix("git://").strip("/").partition(":")
+    return run([sys.executable, "-c", ADVERTISEMENTS, host, port, str(jobs), *names], cwd).seconds
+
+
 def median_run(runs: Sequence[Run]) -> Run:
     """The run of median wall time (its memory figure comes with it)."""
     ordered = sorted(runs, key=lambda r: r.seconds)
@@ -294,6 +340,9 @@ class Figures:
     """``git fetch`` in every clone, nothing new: the plain-git no-op."""
     pygit2_fetch: float
     """The no-op floor: pygit2 imported and every clone fetched, nothing else (:data:`PYGIT2_FETCH`)."""
+    advertisements: float | None
+    """Over the git daemon, the transport's floor: pygit2 imported and every advertisement read over
+    plain sockets (:data:`ADVERTISEMENTS`)."""
     inproc: dict[str, float]
     """In-process seconds of cold, noop, noop_local, noop_pinned, incremental."""
     loads: dict[str, str]
@@ -355,9 +404,12 @@ def bench_transport(
     """``sync -l -v``: -v lists every project, which the full sync does (the record is not used)."""
     fetches: list[float] = []
     floors: list[float] = []
+    adverts: list[float] = []
     for _ in range(repeat):
         noops.append(run(ukws("sync", "-j", str(jobs)), ws))
         floors.append(pygit2_fetch(ws / "p", jobs))
+        if transport == "daemon":
+            adverts.append(advertisements(base_url, names, jobs, ws))
         noop_in.append(in_process(ws, "-j", str(jobs)))
         noop_local_in.append(in_process(ws, "-l"))
         noop_locals.append(run(ukws("sync", "-l"), ws))
@@ -405,6 +457,7 @@ def bench_transport(
         git_pull=git_pull,
         git_fetch=statistics.median(fetches),
         pygit2_fetch=statistics.median(floors),
+        advertisements=statistics.median(adverts) if adverts else None,
         inproc=inproc,
         loads=loads,
     )
@@ -524,6 +577,13 @@ def report(f: Figures, projects: int) -> list[str]:
         f"[{t}] no-op floor: pygit2 imported and every clone fetched in {f.pygit2_fetch:.2f}s, nothing else"
         f" -> ukws is {f.noop.seconds / f.pygit2_fetch:.2f}x"
     )
+    if f.advertisements is not None:
+        rows.append(
+            f"[{t}] no-op floor of the transport: pygit2 imported and every repository's ref advertisement read"
+            f" over plain sockets in {f.advertisements:.2f}s, nothing else (the 0.35s target is"
+            f" {'above' if f.advertisements < 0.35 else 'below'} it)"
+            f" -> ukws is {f.noop.seconds / f.advertisements:.2f}x"
+        )
     rows += [
         f"[{t}] incremental (5 moved): ukws {both(f.incremental.seconds, 'incremental')}; git pull x{projects}"
         f" (parallel) {f.git_pull:.2f}s -> ratio {f.incremental.seconds / f.git_pull:.2f} (target <= 0.6 s:"
