@@ -30,6 +30,8 @@ ERROR = "error"
 @direct_init  # one per project listed
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectRow:
+    """One project as ``ukws list --json`` reports it."""
+
     name: str
     path: str
     url: str

@@ -38,6 +38,9 @@ class LibraryPolicy(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Annotation:
+    """``<annotation name value keep>``: a name-value pair on a project or remote (``keep``, as in
+    repo: whether a manifest written out keeps it)."""
+
     name: str
     value: str
     keep: bool = True
@@ -64,6 +67,8 @@ class LinkFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Remote:
+    """``<remote>``: a server the projects are fetched from, by name."""
+
     name: str
     fetch: str
     """The fetch base exactly as written (may be relative to the manifest repository's URL)."""
@@ -77,6 +82,8 @@ class Remote:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Default:
+    """``<default>``: what a project without its own remote, revision or sync options takes."""
+
     remote: str | None = None
     revision: str | None = None
     dest_branch: str | None = None
@@ -158,6 +165,9 @@ class OriginReplacement:
 @direct_init  # built once per project of a manifest: see ukws.manifest.fastinit
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
+    """A ``<project>`` as the effective manifest has it: remote, revision and fetch URL resolved,
+    ``extend-project`` applied, and ukws's ``x-`` data."""
+
     name: str
     path: str
     """Workspace-relative, '/'-separated."""
@@ -201,6 +211,8 @@ class Project:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RepoHooks:
+    """``<repo-hooks>``: the project that holds repo's hooks, and the hooks enabled (read, not run)."""
+
     in_project: str
     enabled_list: tuple[str, ...] = ()
     loc: Location = field(default=NOWHERE, compare=False)
@@ -208,6 +220,8 @@ class RepoHooks:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Superproject:
+    """``<superproject>``: a repository that records every project's commit (read, not used)."""
+
     name: str
     remote: str
     revision: str | None = None
@@ -216,6 +230,8 @@ class Superproject:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Submanifest:
+    """``<submanifest>``: another manifest to check out below this one (read, not followed)."""
+
     name: str
     remote: str | None = None
     project: str | None = None
@@ -229,6 +245,9 @@ class Submanifest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
+    """The effective manifest: every element of the file, its includes and local manifests,
+    processed (see the module's docstring)."""
+
     remotes: tuple[Remote, ...] = ()
     default: Default = Default()
     projects: tuple[Project, ...] = ()

@@ -146,6 +146,8 @@ class IncludeRoot:
 
 @dataclass(slots=True)
 class Reader:
+    """A load in progress: reads files and includes (step 1), and collects every problem met."""
+
     manifest_url: str | None
     manifest_dir: Path
     """The folder of the top-level manifest: file paths in ``x-`` elements are relative to it."""
