@@ -119,6 +119,9 @@ def main() -> None:
             # What a command that reads git and a manifest cannot do without (the quick path loads
             # no CLI framework): its own floor.
             ("", "python -c 'import pygit2, lxml'", [py, "-c", "import pygit2, lxml.etree"], places["outside"]),
+            # What a listing cannot do without: lxml and the manifest engine, whose model classes
+            # (frozen, slotted dataclasses) are built as it is imported.
+            ("", "python -c 'import ukws.manifest'", [py, "-c", "import ukws.manifest"], places["outside"]),
         ]
         script = Path(py).parent / "ukws"
         ukws = [str(script)] if script.is_file() else [py, "-m", "ukws"]
