@@ -399,3 +399,40 @@ def test_a_build_with_nothing_changed_does_not_run_make_again(tmp_path: Path) ->
     assert "(up to date)" not in ukws(ws, "up").stderr, "the build with V=1 recorded nothing"
     up = ukws(ws, "up")
     assert up.returncode == 0 and "(up to date)" in up.stderr, up.stderr
+
+
+def _host_bin(folder: Path, programs: list[str]) -> str:
+    """A ``PATH`` of one folder holding links to ``programs`` only (make among them)."""
+    folder.mkdir()
+    for name in ["make", *programs]:
+        found = shutil.which(name)
+        assert found is not None, f"the test needs {name} on the host"
+        (folder / name).symlink_to(found)
+    return str(folder)
+
+
+def test_a_failed_make_names_the_host_programs_that_are_missing(tmp_path: Path) -> None:
+    # Unikraft's make builds its Kconfig tools with gcc, flex and bison at a build folder's first
+    # configuration; without them, make's own output only says "lex: not found" somewhere above.
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    bare = _host_bin(tmp_path / "bare", [])
+    r = ukws(ws, "-q", "build", env={"PATH": bare})
+    lines = [line for line in r.stderr.splitlines() if line.startswith("ukws: ")]
+    assert r.returncode == 1 and lines == [
+        "ukws: app-demo/linuxu-x86_64: make defconfig failed (exit status 2); make's output is in "
+        f"{ws / 'build/app-demo/linuxu-x86_64/.ukws/make.log'}; gcc, flex, lex, bison and yacc are not installed, "
+        "which Unikraft's make runs (Debian: apt-get install gcc flex bison)"], r.stderr
+    # Configured, the build unpacks the libraries' archives: without tar, gzip and patch it fails.
+    shell = ["mkdir", "cat", "mv", "rm", "touch", "chmod", "tr", "sha256sum"]
+    some = _host_bin(tmp_path / "some", shell)
+    r = ukws(ws, "build", env={"PATH": some})
+    assert r.returncode == 1, r.stderr
+    assert ("ukws: app-demo/linuxu-x86_64: make failed (exit status 2); gcc, unzip, tar, gzip and patch are not "
+            "installed, which Unikraft's make runs (Debian: apt-get install gcc unzip tar gzip patch)") in r.stderr
+    r = ukws(ws, "build", "--json", env={"PATH": some})
+    assert json.loads(r.stdout)["builds"][0]["missing_tools"] == ["gcc", "unzip", "tar", "gzip", "patch"]
+    up = ukws(ws, "up", env={"PATH": some})
+    assert up.returncode == 1 and "make failed (exit status 2); gcc, unzip, tar, gzip and patch are not" in up.stderr
+    built = ukws(ws, "build")
+    assert built.returncode == 0 and "not installed" not in built.stderr, "a build that works names nothing"

@@ -45,6 +45,14 @@ class TargetBuild:
     """With ``quiet``: make's output."""
     tail: tuple[str, ...] = ()
     """With ``quiet``, on failure: make's last lines."""
+    missing_tools: tuple[str, ...] = ()
+    """On failure: host programs Unikraft's make runs that are not installed (see
+    :data:`ukws.build.makerun.BUILD_TOOLS`)."""
+
+    @property
+    def failure(self) -> str:
+        """``APP/TARGET: make failed (exit status N)``, with what is missing on the host."""
+        return f"{self.target}: make failed (exit status {self.returncode}){makerun.tools_note(self.missing_tools)}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +163,7 @@ def build_target(
         configured=configured,
         log=log,
         tail=makerun.tail(log) if log is not None and rc != 0 else (),
+        missing_tools=makerun.missing_tools(makerun.BUILD_TOOLS) if rc != 0 else (),
     )
 
 

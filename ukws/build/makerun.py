@@ -31,6 +31,32 @@ class Request:
         return self.file.parent.name
 
 
+KCONFIG_TOOLS = {"gcc": "gcc", "flex": "flex", "lex": "flex", "bison": "bison", "yacc": "bison"}
+"""The host programs Unikraft's make runs to build its Kconfig tools at a build folder's first
+configuration, each with its Debian package (the kconfig of Unikraft 0.13 runs make's default
+``lex`` and ``yacc``; later cores pass ``flex`` and ``bison``)."""
+
+BUILD_TOOLS = {"gcc": "gcc", "unzip": "unzip", "tar": "tar", "gzip": "gzip", "patch": "patch"}
+"""The host programs Unikraft's make runs while it builds, whatever the target architecture: the
+compiler of its host tools, and what unpacks and patches the libraries' origin archives."""
+
+
+def missing_tools(tools: Mapping[str, str]) -> tuple[str, ...]:
+    """Those of ``tools`` that are not on the ``PATH`` make runs with (ukws's own)."""
+    return tuple(name for name in tools if shutil.which(name) is None)
+
+
+def tools_note(missing: Sequence[str]) -> str:
+    """What to add to a failed make step's message when host programs it may need are missing."""
+    if not missing:
+        return ""
+    known = {**KCONFIG_TOOLS, **BUILD_TOOLS}
+    packages = " ".join(dict.fromkeys(known.get(name, name) for name in missing))
+    names = f"{', '.join(missing[:-1])} and {missing[-1]}" if len(missing) > 1 else missing[0]
+    verb = "is" if len(missing) == 1 else "are"
+    return f"; {names} {verb} not installed, which Unikraft's make runs (Debian: apt-get install {packages})"
+
+
 def make_program() -> str:
     found = shutil.which("make")
     if found is None:
@@ -140,6 +166,7 @@ def configure(target: BuildTarget, *, wget: Path, output: Path | None = None, fo
     rc = run_make(target, ["defconfig"], wget=wget, env={"UK_DEFCONFIG": str(fragment)}, output=output)
     if rc != 0:
         where = f"; make's output is in {output}" if output is not None else ""
-        raise WorkspaceError(f"{target.key}: make defconfig failed (exit status {rc}){where}")
+        note = tools_note(missing_tools(KCONFIG_TOOLS))
+        raise WorkspaceError(f"{target.key}: make defconfig failed (exit status {rc}){where}{note}")
     key_file.write_text(key)
     return True

@@ -192,8 +192,7 @@ def up(
         if b.returncode:
             if b.missing:
                 raise BuildError(f"build: {b.target}: make tried to download {b.missing[0]}; run 'ukws fetch'")
-            raise BuildError(f"build: {b.target}: make failed (exit status {b.returncode}); last lines of {b.log}:",
-                             b.tail)
+            raise BuildError(f"build: {b.failure}; last lines of {b.log}:", b.tail)
     images = ", ".join(str(i.relative_to(ws.root)) + (" (up to date)" if b.up_to_date else "")
                        for b in built.builds for i in b.images[:1])
     stages.append(_stage("build", f"{len(built.builds)} target(s): {images}", started, say,

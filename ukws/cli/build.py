@@ -80,11 +80,11 @@ def build_cmd(
             common.err(f"{b.target}: make tried to download {url}; run 'ukws fetch'")
         if b.returncode:
             if b.tail and not as_json:
-                common.err(f"{b.target}: make failed (exit status {b.returncode}); last lines of {b.log}:")
+                common.err(f"{b.failure}; last lines of {b.log}:")
                 for line in b.tail:
                     sys.stderr.write(f"  {line}\n")
             else:
-                common.err(f"{b.target}: make failed (exit status {b.returncode})")
+                common.err(b.failure)
         elif not as_json:
             for image in b.images:
                 if b.up_to_date:
