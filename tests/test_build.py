@@ -436,3 +436,18 @@ def test_a_failed_make_names_the_host_programs_that_are_missing(tmp_path: Path) 
     assert up.returncode == 1 and "make failed (exit status 2); gcc, unzip, tar, gzip and patch are not" in up.stderr
     built = ukws(ws, "build")
     assert built.returncode == 0 and "not installed" not in built.stderr, "a build that works names nothing"
+
+
+def test_a_quiet_build_with_nothing_changed_keeps_the_log_of_the_last_make_run(tmp_path: Path) -> None:
+    _, ws = workspace(tmp_path, origins_url=(tmp_path / "demo/upstream/origins").as_uri() + "/")
+    assert ukws(ws, "fetch").returncode == 0
+    assert ukws(ws, "-q", "build").returncode == 0
+    log = ws / "build/app-demo/linuxu-x86_64/.ukws/make.log"
+    made = log.read_text()
+    assert "LD      demo_linuxu-x86_64" in made
+    for _ in range(2):
+        assert ukws(ws, "-q", "build").returncode == 0
+        assert log.read_text() == made + "ukws: nothing changed since the last build; make was not run\n"
+    (ws / "apps/demo/message.txt").write_text("app-demo: edited\n")
+    assert ukws(ws, "-q", "build").returncode == 0
+    assert "nothing changed" not in log.read_text() and "LD      demo_linuxu-x86_64" in log.read_text()

@@ -8,6 +8,7 @@ serves the cache only and fails loudly for anything else, so a build never reach
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -132,8 +133,11 @@ def build_target(
     _check_in_the_way(ws.root, target.build_dir)
     state.mkdir(parents=True, exist_ok=True)
     log = state / "make.log" if quiet else None
+    previous = b""  # the last make run's output, kept when make does not run this time
     if log is not None:
-        log.write_text("", encoding="utf-8")
+        with contextlib.suppress(OSError):
+            previous = log.read_bytes()
+        log.write_bytes(b"")
     serve = {n.url: n.sha256 for n in needs}
     wget, hook_log = makerun.write_hook(state, cache=cache, serve=serve)
     configured = makerun.configure(target, wget=wget, output=log)
@@ -143,7 +147,9 @@ def build_target(
     images = find_images(target.build_dir, target.arch)
     if before is not None and images and _read(stamp_file) == before:
         if log is not None:
-            log.write_text("ukws: nothing changed since the last build; make was not run\n", encoding="utf-8")
+            # The log keeps what make printed when it last ran (unless it configured just now).
+            kept = log.read_bytes() if configured else previous
+            log.write_bytes(kept.removesuffix(_NOT_RUN) + _NOT_RUN)
         return TargetBuild(target=target.key, build_dir=target.build_dir, images=images, up_to_date=True,
                            log=log)
     stamp_file.unlink(missing_ok=True)
@@ -166,6 +172,8 @@ def build_target(
         missing_tools=makerun.missing_tools(makerun.BUILD_TOOLS) if rc != 0 else (),
     )
 
+
+_NOT_RUN = b"ukws: nothing changed since the last build; make was not run\n"
 
 STAMP = "build-stamp"
 """In the build's ``.ukws/``: :func:`build_stamp` of the last build that succeeded."""
