@@ -95,6 +95,9 @@ def test_fetch_then_build_with_the_network_cut(tmp_path: Path) -> None:
         r = ukws(ws, "fetch")
         assert r.returncode == 0, r.stderr
         assert sorted(server.requests) == ["/hello-1.0.tar.gz", "/shout-2.0.tar.gz"]
+    scratch = ws / ".ukws/state/origins/scratch/app-demo/linuxu-x86_64"
+    assert [p.name for p in scratch.iterdir()] == [".ukws"], "what make unpacked there is not kept"
+    assert "UNTAR" in (scratch / ".ukws/make.log").read_text()
     needs = json.loads((ws / ".ukws/state/origins/needs.json").read_text())
     entries = needs["targets"]["app-demo/linuxu-x86_64"]
     assert {e["library"] for e in entries} == {"libshout", "libhello"}

@@ -489,11 +489,25 @@ def _ask_make(
         write_index(cache, Index(urls=urls, files=index.files))
     else:
         raise OriginError([f"{target.key}: make kept asking for new downloads; see {log}"])
+    _empty_but_log(scratch)
     needs = tuple(
         Need(library=r.library, url=r.url, file=r.file.name, sha256=r.sha256 or "")
         for r in seen.values()
     )
     return TargetOrigins(target=target.key, needs=needs, downloaded=tuple(downloaded))
+
+
+def _empty_but_log(scratch: Path) -> None:
+    """After a pass that succeeded, the scratch build folder keeps only its ``.ukws`` (make's log):
+    the archives make unpacked and patched there (newlib's: 135 MB) serve nothing, as every build
+    unpacks its own."""
+    for entry in scratch.iterdir():
+        if entry.name == ".ukws":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _check_verified(
