@@ -14,6 +14,7 @@ import pytest
 
 from tests.buildutil import ORIGINS, serve_origins, ukws, workspace
 from ukws.build.demo import demo_manifest, tarball
+from ukws.build.targets import fragment_for
 
 IMAGE = "build/app-demo/linuxu-x86_64/demo_linuxu-x86_64"
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
@@ -454,3 +455,21 @@ def test_a_quiet_build_with_nothing_changed_keeps_the_log_of_the_last_make_run(t
     (ws / "apps/demo/message.txt").write_text("app-demo: edited\n")
     assert ukws(ws, "-q", "build").returncode == 0
     assert "nothing changed" not in log.read_text() and "LD      demo_linuxu-x86_64" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("own", "expected"),
+    [
+        (None, b"CONFIG_PLAT_XEN=y\nCONFIG_ARCH_X86_64=y\n"),
+        (b"CONFIG_LIBA=y", b"CONFIG_PLAT_XEN=y\nCONFIG_ARCH_X86_64=y\nCONFIG_LIBA=y\n"),
+        # The Xenstore fragment names its platform and architecture too: Kconfig would warn of each
+        # symbol set twice ("override: reassigning to symbol PLAT_XEN").
+        (b"# Xenstore\nCONFIG_PLAT_XEN=y\nCONFIG_ARCH_X86_64=y  \nCONFIG_LIBA=y\n",
+         b"# Xenstore\nCONFIG_PLAT_XEN=y\nCONFIG_ARCH_X86_64=y  \nCONFIG_LIBA=y\n"),
+        # A fragment that says otherwise still comes after ukws's lines, and wins, as make sees it.
+        (b"# CONFIG_ARCH_X86_64 is not set\nCONFIG_PLAT_XEN=y\n",
+         b"CONFIG_ARCH_X86_64=y\n# CONFIG_ARCH_X86_64 is not set\nCONFIG_PLAT_XEN=y\n"),
+    ],
+)
+def test_the_fragment_names_platform_and_architecture_once(own: bytes | None, expected: bytes) -> None:
+    assert fragment_for("xen", "x86_64", own) == expected

@@ -89,12 +89,16 @@ def vprefix(library: str) -> str:
 
 
 def fragment_for(plat: str, arch: str, own: bytes | None) -> bytes:
-    """``CONFIG_PLAT_<PLAT>=y`` and the architecture's symbol, then the target's fragment (later lines win)."""
+    """``CONFIG_PLAT_<PLAT>=y`` and the architecture's symbol, then the target's fragment (later lines
+    win). A line the fragment has already is not written twice: Kconfig warns of every symbol set
+    again ("override: reassigning to symbol")."""
     arch_symbol = ARCH_SYMBOLS.get(arch, f"ARCH_{arch.upper()}")
-    head = f"CONFIG_PLAT_{plat.upper()}=y\nCONFIG_{arch_symbol}=y\n".encode()
+    head = [f"CONFIG_PLAT_{plat.upper()}=y", f"CONFIG_{arch_symbol}=y"]
     if not own:
-        return head
-    return head + own + (b"" if own.endswith(b"\n") else b"\n")
+        return "".join(f"{line}\n" for line in head).encode()
+    given = {line.strip() for line in own.split(b"\n")}
+    kept = "".join(f"{line}\n" for line in head if line.encode() not in given).encode()
+    return kept + own + (b"" if own.endswith(b"\n") else b"\n")
 
 
 def applications(manifest: Manifest) -> tuple[Project, ...]:
