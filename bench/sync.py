@@ -223,25 +223,31 @@ def measure(ws: Path, args: Sequence[str]) -> None:
     print(f"{seconds:.4f}")
 
 
-PYGIT2_FETCH = """
-import os, sys, threading
-import pygit2
-root, remote, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-todo = sorted(os.path.join(root, d) for d in os.listdir(root))
+_IN_THREADS = """
 lock = threading.Lock()
 def work():
     while True:
         with lock:
             if not todo:
                 return
-            path = todo.pop()
-        pygit2.Repository(path).remotes[remote].fetch()
+            item = todo.pop()
+        job(item)
 threads = [threading.Thread(target=work) for _ in range(jobs)]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
 """
+"""The end of a floor script: ``job`` over every item of ``todo`` in ``jobs`` threads."""
+
+PYGIT2_FETCH = """
+import os, sys, threading
+import pygit2
+root, remote, jobs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+todo = sorted(os.path.join(root, d) for d in os.listdir(root))
+def job(path):
+    pygit2.Repository(path).remotes[remote].fetch()
+""" + _IN_THREADS
 """The no-op floor through pygit2: a process that imports pygit2 and fetches every clone's remote in
 J threads, and does nothing else (no manifest, no checks, no state)."""
 
@@ -254,8 +260,7 @@ def pygit2_fetch(folder: Path, jobs: int) -> float:
 ADVERTISEMENTS = """
 import socket, sys, threading
 import pygit2
-host, port, jobs, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-lock = threading.Lock()
+host, port, jobs, todo = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 def read_exactly(sock, n):
     data = b""
     while len(data) < n:
@@ -264,26 +269,14 @@ def read_exactly(sock, n):
             raise SystemExit("the daemon closed the connection")
         data += chunk
     return data
-def advertisement(name):
+def job(name):
     with socket.create_connection((host, port)) as sock:
         request = f"git-upload-pack /{name}\\0host={host}:{port}\\0".encode()
         sock.sendall(b"%04x" % (len(request) + 4) + request)
         while (size := int(read_exactly(sock, 4), 16)) != 0:  # pkt-lines up to the flush packet
             read_exactly(sock, size - 4)
         sock.sendall(b"0000")  # want nothing
-def work():
-    while True:
-        with lock:
-            if not names:
-                return
-            name = names.pop()
-        advertisement(name)
-threads = [threading.Thread(target=work) for _ in range(jobs)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-"""
+""" + _IN_THREADS
 """The no-op floor of the transport itself: a process that imports pygit2 (as every sync must), then
 reads the git daemon's ref advertisement of every repository over plain sockets in J threads and
 asks for nothing: what any client must do at the least to learn that nothing changed."""

@@ -93,12 +93,12 @@ def fragment_for(plat: str, arch: str, own: bytes | None) -> bytes:
     win). A line the fragment has already is not written twice: Kconfig warns of every symbol set
     again ("override: reassigning to symbol")."""
     arch_symbol = ARCH_SYMBOLS.get(arch, f"ARCH_{arch.upper()}")
-    head = [f"CONFIG_PLAT_{plat.upper()}=y", f"CONFIG_{arch_symbol}=y"]
+    given = {line.strip() for line in own.split(b"\n")} if own else set()
+    lines = (f"CONFIG_PLAT_{plat.upper()}=y".encode(), f"CONFIG_{arch_symbol}=y".encode())
+    head = b"".join(line + b"\n" for line in lines if line not in given)
     if not own:
-        return "".join(f"{line}\n" for line in head).encode()
-    given = {line.strip() for line in own.split(b"\n")}
-    kept = "".join(f"{line}\n" for line in head if line.encode() not in given).encode()
-    return kept + own + (b"" if own.endswith(b"\n") else b"\n")
+        return head
+    return head + own + (b"" if own.endswith(b"\n") else b"\n")
 
 
 def applications(manifest: Manifest) -> tuple[Project, ...]:
